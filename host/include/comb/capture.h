@@ -1,0 +1,63 @@
+/*
+ * The capture pipeline behind `comb log`: bytes -> ITM decoder -> per port:
+ *   - log ports (everything but the trace ports): raw payload to the selected
+ *     outputs, and lines (split at '\n', at most COMB_CAPTURE_LINE_MAX bytes)
+ *     to the session store;
+ *   - trace ports (30, 31): the trace event decoder; events go to the store,
+ *     SESSION_START fills the session row, SESSION_END is acknowledged to the
+ *     target (COMB_HOST_ACK) when the source can be written to.
+ * Decode errors of both layers are counted and stored. The pipeline owns no
+ * I/O loop: the caller feeds it bytes, so tests can drive it directly.
+ */
+#ifndef COMB_CAPTURE_H
+#define COMB_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "comb/itm_decoder.h"
+#include "comb/output_selector.h"
+#include "comb/session_store.h"
+#include "comb/source.h"
+#include "comb/trace_decoder.h"
+
+#define COMB_CAPTURE_LINE_MAX 1024
+
+typedef struct comb_capture_config {
+    comb_itm_sync_mode sync_mode;
+    comb_outputs *outputs;  /* may be NULL */
+    comb_store *store;      /* may be NULL: no database */
+    comb_source *ack_to;    /* may be NULL: never acknowledge */
+} comb_capture_config;
+
+typedef struct comb_capture {
+    comb_capture_config cfg;
+    comb_itm_decoder itm;
+    comb_trace_decoder trace;
+    comb_ts_extender ts;
+    comb_session_counters counters;
+    int64_t now_ns;          /* host time of the chunk being fed */
+    bool itm_time_known;     /* the stream carried ITM timestamps */
+    uint64_t itm_time;       /* cumulative ITM local timestamp (plus GTS when known) */
+    bool session_ended;      /* SESSION_END seen */
+    bool store_failed;
+    struct {
+        uint8_t buf[COMB_CAPTURE_LINE_MAX];
+        uint32_t len;
+        int64_t first_ns;
+        int64_t itm_ts;
+    } line[COMB_PORT_COUNT];
+} comb_capture;
+
+void comb_capture_init(comb_capture *c, const comb_capture_config *cfg);
+
+/* Feeds bytes that arrived at host time `host_ns` (ns since the Unix epoch). */
+void comb_capture_feed(comb_capture *c, const uint8_t *bytes, size_t n, int64_t host_ns);
+
+/* End of input: reports truncated packets/events, stores partial lines. */
+void comb_capture_finish(comb_capture *c);
+
+/* Host wall clock in ns since the Unix epoch. */
+int64_t comb_now_ns(void);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * Byte sources for capture: where the ITM stream comes from.
+ *
+ *   serial:DEV[@BAUD]  a USB-UART or any tty (libserialport; ptys through termios), 8N1, raw,
+ *                      BAUD default 115200; stale bytes are drained on open
+ *   file:PATH          a regular file (or fifo), read to its end
+ *   -                  standard input
+ *   tcp:HOST:PORT      a TCP server (OpenOCD/J-Link SWO port, orbuculum, QEMU -serial tcp:...)
+ *   unix:PATH          a Unix-domain stream socket (QEMU -chardev socket,path=...)
+ *
+ * Sources that can talk back (serial, tcp, unix) accept writes: the capture
+ * acknowledges the firmware's SESSION_END so it may exit without losing bytes.
+ * Errors come back as a one-line message in `err`, naming the source.
+ */
+#ifndef COMB_SOURCE_H
+#define COMB_SOURCE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct comb_source comb_source;
+
+/* Returns 0 and *out on success; -1 with a message in err otherwise. */
+int comb_source_open(const char *spec, comb_source **out, char *err, size_t errlen);
+
+/* Waits up to timeout_ms (-1 = forever) for bytes. Returns the number read
+ * (> 0), 0 on timeout or EINTR, -1 at end of stream (peer closed, end of file,
+ * device gone), -2 on error (message in err). */
+ssize_t comb_source_read(comb_source *src, void *buf, size_t cap, int timeout_ms, char *err, size_t errlen);
+
+/* Writes all of buf; -1 if the source cannot be written to or the write failed. */
+int comb_source_write(comb_source *src, const void *buf, size_t n);
+
+/* The spec it was opened with. */
+const char *comb_source_spec(const comb_source *src);
+
+void comb_source_close(comb_source *src);
+
+#endif

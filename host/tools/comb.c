@@ -1,0 +1,39 @@
+/* comb: command-line front over the comb_host library. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: comb COMMAND [OPTIONS] ...\n"
+            "\n"
+            "commands:\n"
+            "  log     capture a target's ITM stream: print log ports, store the session\n"
+            "  decode  print every ITM packet of a captured stream (--json: one object per line)\n"
+            "  version print the version and the protocol/schema versions\n"
+            "\n"
+            "`comb COMMAND --help` describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "log") == 0)
+        return cmd_log(argc - 1, argv + 1);
+    if (strcmp(cmd, "decode") == 0)
+        return cmd_decode(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+        return cmd_version();
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "comb: unknown command '%s' (try comb --help)\n", cmd);
+    return 2;
+}
