@@ -1,8 +1,9 @@
 /*
  * Streaming ARM ITM/DWT packet decoder: a byte-driven state machine.
  *
- * Wire format: ARMv7-M ARM appendix D4 / ARMv8-M; byte-level summary in
- * docs (itm-protocol reference sections 1-9). Design notes:
+ * Wire format: ARMv7-M ARM appendix D4 / ARMv8-M (byte-level summary: the
+ * project's ITM protocol reference, sections 1-9). Output format of the CLI:
+ * docs/decode-json.md. Design notes:
  *
  *  - Every byte fed ends up in exactly one reported packet (valid or ERROR),
  *    and packets are reported in stream order, so the packets tile the stream:
@@ -50,6 +51,66 @@ enum {
     ST_GTS2,
     ST_EXT
 };
+
+/* Header byte classes (ARMv7-M D4 / itm-protocol reference section 2). The
+ * source classes equal their payload size. */
+enum {
+    H_S1 = 1, /* SWIT/HWIT, 1 payload byte */
+    H_S2 = 2, /* 2 bytes */
+    H_S4 = 4, /* 4 bytes (size code 3) */
+    H_Z0,     /* 0x00: start of a sync */
+    H_OV,     /* 0x70 overflow */
+    H_L2,     /* 0x10-0x60 LTS2 */
+    H_L1,     /* 0xC0/D0/E0/F0 LTS1 */
+    H_G1,     /* 0x94 GTS1 */
+    H_G2,     /* 0xB4 GTS2 */
+    H_E1,     /* (b & 0x8B) == 0x08: extension, no payload */
+    H_EC,     /* (b & 0x8B) == 0x88: extension with payload */
+    H_RS      /* reserved: 0x80/90/A0/B0, Cxxx0100 other than 0x94/0xB4 */
+};
+
+#define S1 H_S1
+#define S2 H_S2
+#define S4 H_S4
+#define Z0 H_Z0
+#define OV H_OV
+#define L2 H_L2
+#define L1 H_L1
+#define G1 H_G1
+#define G2 H_G2
+#define E1 H_E1
+#define EC H_EC
+#define RS H_RS
+static const uint8_t hdr_class[256] = {
+    Z0, S1, S2, S4, RS, S1, S2, S4, E1, S1, S2, S4, E1, S1, S2, S4, /* 0x00 */
+    L2, S1, S2, S4, RS, S1, S2, S4, E1, S1, S2, S4, E1, S1, S2, S4, /* 0x10 */
+    L2, S1, S2, S4, RS, S1, S2, S4, E1, S1, S2, S4, E1, S1, S2, S4, /* 0x20 */
+    L2, S1, S2, S4, RS, S1, S2, S4, E1, S1, S2, S4, E1, S1, S2, S4, /* 0x30 */
+    L2, S1, S2, S4, RS, S1, S2, S4, E1, S1, S2, S4, E1, S1, S2, S4, /* 0x40 */
+    L2, S1, S2, S4, RS, S1, S2, S4, E1, S1, S2, S4, E1, S1, S2, S4, /* 0x50 */
+    L2, S1, S2, S4, RS, S1, S2, S4, E1, S1, S2, S4, E1, S1, S2, S4, /* 0x60 */
+    OV, S1, S2, S4, RS, S1, S2, S4, E1, S1, S2, S4, E1, S1, S2, S4, /* 0x70 */
+    RS, S1, S2, S4, RS, S1, S2, S4, EC, S1, S2, S4, EC, S1, S2, S4, /* 0x80 */
+    RS, S1, S2, S4, G1, S1, S2, S4, EC, S1, S2, S4, EC, S1, S2, S4, /* 0x90 */
+    RS, S1, S2, S4, RS, S1, S2, S4, EC, S1, S2, S4, EC, S1, S2, S4, /* 0xA0 */
+    RS, S1, S2, S4, G2, S1, S2, S4, EC, S1, S2, S4, EC, S1, S2, S4, /* 0xB0 */
+    L1, S1, S2, S4, RS, S1, S2, S4, EC, S1, S2, S4, EC, S1, S2, S4, /* 0xC0 */
+    L1, S1, S2, S4, RS, S1, S2, S4, EC, S1, S2, S4, EC, S1, S2, S4, /* 0xD0 */
+    L1, S1, S2, S4, RS, S1, S2, S4, EC, S1, S2, S4, EC, S1, S2, S4, /* 0xE0 */
+    L1, S1, S2, S4, RS, S1, S2, S4, EC, S1, S2, S4, EC, S1, S2, S4, /* 0xF0 */
+};
+#undef S1
+#undef S2
+#undef S4
+#undef Z0
+#undef OV
+#undef L2
+#undef L1
+#undef G1
+#undef G2
+#undef E1
+#undef EC
+#undef RS
 
 #define ZERO_RUN_MAX (UINT32_MAX - 1u) /* unsynced zero counter cap (sync length = zeros + 1) */
 
@@ -165,19 +226,36 @@ static inline void after_error(comb_itm_decoder *d, uint64_t next_offset)
 
 /* ---- packet builders -------------------------------------------------------- */
 
-static inline void emit_source(comb_itm_decoder *d, const uint8_t *q, uint64_t offset,
+/* SWIT/HWIT packet q[0..sz]. `wide`: 8 bytes are readable at q (fast path). */
+static inline void emit_source(comb_itm_decoder *d, const uint8_t *q, bool wide, uint64_t offset,
                                comb_itm_sink sink, void *ctx)
 {
     comb_itm_packet pk;
-    uint8_t h = q[0];
-    unsigned ss = h & 3u;
-    unsigned sz = ss == 3u ? 4u : ss;
-    uint32_t v = q[1];
-    if (sz >= 2u)
-        v |= (uint32_t)q[2] << 8;
-    if (sz == 4u)
-        v |= (uint32_t)q[3] << 16 | (uint32_t)q[4] << 24;
+    const uint8_t h = q[0];
+    const unsigned ss = h & 3u;
+    const unsigned sz = ss == 3u ? 4u : ss;
+    uint32_t v;
     memset(&pk, 0, sizeof pk);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (wide) {
+        /* one unaligned 8-byte load: raw bytes and the little-endian payload */
+        static const uint64_t keep[5] = {0, 0xFFFFull, 0xFFFFFFull, 0, 0xFFFFFFFFFFull};
+        uint64_t w;
+        memcpy(&w, q, sizeof w);
+        w &= keep[sz];
+        memcpy(pk.raw, &w, sizeof w);
+        v = (uint32_t)(w >> 8);
+    } else
+#endif
+    {
+        (void)wide;
+        v = q[1];
+        if (sz >= 2u)
+            v |= (uint32_t)q[2] << 8;
+        if (sz == 4u)
+            v |= (uint32_t)q[3] << 16 | (uint32_t)q[4] << 24;
+        memcpy(pk.raw, q, 1u + sz);
+    }
     if (h & 4u) {
         pk.kind = COMB_ITM_HWIT;
         pk.port = (uint32_t)(h >> 3);
@@ -189,7 +267,6 @@ static inline void emit_source(comb_itm_decoder *d, const uint8_t *q, uint64_t o
     pk.length = 1u + sz;
     pk.size = (uint8_t)sz;
     pk.value = v;
-    memcpy(pk.raw, q, 1u + sz);
     emit(d, &pk, sink, ctx);
 }
 
@@ -222,19 +299,20 @@ static void emit_simple(comb_itm_decoder *d, comb_itm_kind kind, uint8_t h, uint
     emit(d, &pk, sink, ctx);
 }
 
-/* A complete continuation-coded packet in d->buf[0..d->len-1]. Returns the
- * error class if it is malformed (only GTS2 size), else emits it. */
-static comb_itm_error emit_cont(comb_itm_decoder *d, comb_itm_sink sink, void *ctx)
+/* A complete continuation-coded packet q[0..len-1] of class `st` (ST_LTS1,
+ * ST_GTS1, ST_GTS2, ST_EXT) starting at `offset`. Emits it and returns
+ * COMB_ITM_ERR_NONE, or returns COMB_ITM_ERR_GTS2_SIZE without emitting. */
+static inline comb_itm_error emit_cont(comb_itm_decoder *d, int st, const uint8_t *q, unsigned len,
+                                       uint64_t offset, comb_itm_sink sink, void *ctx)
 {
     comb_itm_packet pk;
-    const uint8_t *q = d->buf;
-    unsigned n = (unsigned)d->len - 1u; /* payload bytes */
+    const unsigned n = len - 1u; /* payload bytes */
     memset(&pk, 0, sizeof pk);
-    pk.offset = d->pkt_offset;
-    pk.length = d->len;
+    pk.offset = offset;
+    pk.length = len;
     pk.size = (uint8_t)n;
-    memcpy(pk.raw, q, d->len);
-    switch (d->state) {
+    memcpy(pk.raw, q, len);
+    switch (st) {
     case ST_LTS1:
         pk.kind = COMB_ITM_LTS;
         pk.tc = (uint8_t)((q[0] >> 4) & 3u);
@@ -251,19 +329,18 @@ static comb_itm_error emit_cont(comb_itm_decoder *d, comb_itm_sink sink, void *c
         }
         break;
     case ST_GTS2:
-        if (n == 4u) {
+        if (n == 4u)
             pk.value = cont_value(q + 1, 4) & 0x3FFFFFu; /* TS[47:26] */
-        } else if (n == 6u) {
+        else if (n == 6u)
             pk.value = cont_value(q + 1, 6) & 0x3FFFFFFFFFull; /* TS[63:26] */
-        } else {
+        else
             return COMB_ITM_ERR_GTS2_SIZE;
-        }
         pk.kind = COMB_ITM_GTS2;
         break;
     default: /* ST_EXT */
         pk.kind = COMB_ITM_EXT;
         pk.sh = (uint8_t)((q[0] >> 2) & 1u);
-        if (n == 4u)
+        if (n == 4u) /* EX[31:24]: the last byte has no continuation bit */
             pk.value = cont_value(q + 1, 3) << 3 | (uint64_t)q[4] << 24;
         else
             pk.value = cont_value(q + 1, n) << 3;
@@ -274,6 +351,12 @@ static comb_itm_error emit_cont(comb_itm_decoder *d, comb_itm_sink sink, void *c
     }
     emit(d, &pk, sink, ctx);
     return COMB_ITM_ERR_NONE;
+}
+
+/* Most payload bytes of a continuation-coded packet. */
+static inline unsigned cont_max(int st)
+{
+    return st == ST_GTS2 ? 6u : 4u;
 }
 
 /* ---- public API ------------------------------------------------------------- */
@@ -305,84 +388,102 @@ void comb_itm_decoder_feed(comb_itm_decoder *d, const uint8_t *bytes, size_t n, 
             /* Tight loop over headers while synchronised. */
             while (p < end) {
                 const uint8_t b = *p;
-                if (b & 3u) {
-                    /* SWIT / HWIT */
-                    const unsigned sz = (b & 3u) == 3u ? 4u : (b & 3u);
-                    if ((size_t)(end - p) > sz) {
-                        emit_source(d, p, OFF(p), sink, ctx);
-                        p += 1u + sz;
+                const unsigned c = hdr_class[b];
+                int cst;
+                if (c <= H_S4) {
+                    /* SWIT / HWIT, c = payload size */
+                    if ((size_t)(end - p) > c) {
+                        emit_source(d, p, (size_t)(end - p) >= 8u, OFF(p), sink, ctx);
+                        p += 1u + c;
                         continue;
                     }
                     d->pkt_offset = OFF(p);
                     d->buf[0] = b;
                     d->len = 1;
-                    d->need = (uint8_t)sz;
+                    d->need = (uint8_t)c;
                     d->state = ST_SRC;
                     p++;
                     break;
                 }
-                if ((b & 0x0Fu) == 0) {
-                    if (b == 0x00) {
-                        d->pkt_offset = OFF(p);
-                        d->zeros = 1;
-                        d->state = ST_ZERO;
-                        p++;
-                        break;
-                    }
-                    if (b == 0x70) {
-                        emit_simple(d, COMB_ITM_OVERFLOW, b, OFF(p), sink, ctx);
-                        p++;
-                        continue;
-                    }
-                    if (!(b & 0x80u)) {
-                        emit_simple(d, COMB_ITM_LTS, b, OFF(p), sink, ctx); /* LTS2 */
-                        p++;
-                        continue;
-                    }
-                    if ((b & 0xC0u) == 0xC0u) {
-                        d->pkt_offset = OFF(p);
-                        d->buf[0] = b;
-                        d->len = 1;
-                        d->state = ST_LTS1;
-                        p++;
-                        break;
-                    }
-                    /* 0x80, 0x90, 0xA0, 0xB0: reserved */
-                } else if ((b & 0x0Bu) == 0x08u) {
-                    if (!(b & 0x80u)) {
-                        emit_simple(d, COMB_ITM_EXT, b, OFF(p), sink, ctx);
-                        p++;
-                        continue;
-                    }
-                    d->pkt_offset = OFF(p);
-                    d->buf[0] = b;
-                    d->len = 1;
-                    d->state = ST_EXT;
+                switch (c) {
+                case H_OV:
+                    emit_simple(d, COMB_ITM_OVERFLOW, b, OFF(p), sink, ctx);
                     p++;
-                    break;
-                } else if ((b & 0xDFu) == 0x94u) {
-                    d->pkt_offset = OFF(p);
-                    d->buf[0] = b;
-                    d->len = 1;
-                    d->state = b == 0x94u ? ST_GTS1 : ST_GTS2;
+                    continue;
+                case H_L2:
+                    emit_simple(d, COMB_ITM_LTS, b, OFF(p), sink, ctx);
                     p++;
+                    continue;
+                case H_E1:
+                    emit_simple(d, COMB_ITM_EXT, b, OFF(p), sink, ctx);
+                    p++;
+                    continue;
+                case H_L1:
+                    cst = ST_LTS1;
                     break;
+                case H_G1:
+                    cst = ST_GTS1;
+                    break;
+                case H_G2:
+                    cst = ST_GTS2;
+                    break;
+                case H_EC:
+                    cst = ST_EXT;
+                    break;
+                case H_Z0:
+                    d->pkt_offset = OFF(p);
+                    d->zeros = 1;
+                    d->state = ST_ZERO;
+                    p++;
+                    goto next_state;
+                default: /* H_RS: reserved header */
+                    emit_error(d, COMB_ITM_ERR_RESERVED, OFF(p), 1, p, 1, sink, ctx);
+                    p++;
+                    if (d->mode == COMB_ITM_SYNC_WAIT) {
+                        go_unsynced(d, OFF(p));
+                        goto next_state;
+                    }
+                    continue;
                 }
-                /* Reserved header. */
-                emit_error(d, COMB_ITM_ERR_RESERVED, OFF(p), 1, p, 1, sink, ctx);
+                /* Continuation-coded packet (LTS1, GTS1, GTS2, EXT with C). */
+                const unsigned max = cont_max(cst);
+                if ((size_t)(end - p) > max) {
+                    /* fast path: the longest possible packet is in the buffer */
+                    unsigned k = 1; /* index of the last payload byte */
+                    const unsigned last = cst == ST_EXT ? max : max + 1u;
+                    while (k < last && (p[k] & 0x80u))
+                        k++;
+                    comb_itm_error err = COMB_ITM_ERR_TOO_LONG;
+                    if (k <= max)
+                        err = emit_cont(d, cst, p, k + 1u, OFF(p), sink, ctx);
+                    else
+                        k = max;
+                    const uint8_t *q = p;
+                    p += k + 1u;
+                    if (err != COMB_ITM_ERR_NONE) {
+                        emit_error(d, err, OFF(q), k + 1u, q, k + 1u, sink, ctx);
+                        if (d->mode == COMB_ITM_SYNC_WAIT) {
+                            go_unsynced(d, OFF(p));
+                            goto next_state;
+                        }
+                    }
+                    continue;
+                }
+                d->pkt_offset = OFF(p);
+                d->buf[0] = b;
+                d->len = 1;
+                d->state = cst;
                 p++;
-                if (d->mode == COMB_ITM_SYNC_WAIT) {
-                    go_unsynced(d, OFF(p));
-                    break;
-                }
+                break;
             }
+        next_state:
             break;
 
         case ST_SRC:
             while (p < end) {
                 d->buf[d->len++] = *p++;
                 if (--d->need == 0) {
-                    emit_source(d, d->buf, d->pkt_offset, sink, ctx);
+                    emit_source(d, d->buf, true, d->pkt_offset, sink, ctx);
                     d->len = 0;
                     d->state = ST_HDR;
                     break;
@@ -400,12 +501,13 @@ void comb_itm_decoder_feed(comb_itm_decoder *d, const uint8_t *bytes, size_t n, 
             const unsigned payload = (unsigned)d->len - 1u;
             if (d->state == ST_EXT) {
                 if (!more || payload == 4u) {
-                    (void)emit_cont(d, sink, ctx);
+                    (void)emit_cont(d, ST_EXT, d->buf, d->len, d->pkt_offset, sink, ctx);
                     d->len = 0;
                     d->state = ST_HDR;
                 }
             } else if (!more) {
-                comb_itm_error err = emit_cont(d, sink, ctx);
+                comb_itm_error err =
+                    emit_cont(d, d->state, d->buf, d->len, d->pkt_offset, sink, ctx);
                 if (err != COMB_ITM_ERR_NONE) {
                     emit_error(d, err, d->pkt_offset, d->len, d->buf, d->len, sink, ctx);
                     after_error(d, OFF(p));
@@ -413,7 +515,7 @@ void comb_itm_decoder_feed(comb_itm_decoder *d, const uint8_t *bytes, size_t n, 
                     d->len = 0;
                     d->state = ST_HDR;
                 }
-            } else if (payload == (d->state == ST_GTS2 ? 6u : 4u)) {
+            } else if (payload == cont_max(d->state)) {
                 emit_error(d, COMB_ITM_ERR_TOO_LONG, d->pkt_offset, d->len, d->buf, d->len, sink,
                            ctx);
                 after_error(d, OFF(p));

@@ -12,7 +12,14 @@
  * decode error it drops back to unsynchronised and locks on at the next sync, so
  * packets after recovery are exact. COMB_ITM_SYNC_ASSUME starts synchronised
  * (for streams with syncs disabled) and after an error skips only the offending
- * byte(s).
+ * byte(s): the error packet covers the bad packet's bytes (a reserved header is
+ * one byte) and decoding resumes right after them; a zero run not completed by
+ * 0x80 is a BAD_SYNC error covering the zeros, and the byte that ended the run
+ * is decoded as the next header.
+ *
+ * Every byte fed is covered by exactly one packet (valid or ERROR), in stream
+ * order: packets tile the stream, so the sum of packet lengths equals the bytes
+ * fed once finish() has run.
  *
  * Never crashes or reads out of bounds on arbitrary input. Not thread-safe: one
  * decoder per stream. No allocation.
@@ -91,6 +98,7 @@ typedef struct comb_itm_decoder {
     uint32_t zeros;       /* consecutive 0x00 bytes seen                             */
     uint64_t skip_start;  /* first offset of the current skipped run                 */
     uint32_t skipped;     /* bytes in the current skipped run                        */
+    uint8_t skip_raw[8];  /* first bytes of the current skipped run                  */
     uint8_t buf[8];       /* bytes of the packet being assembled                     */
     uint8_t len;          /* bytes in buf                                            */
     uint8_t need;         /* payload bytes still expected (source packets)           */
@@ -105,7 +113,10 @@ void comb_itm_decoder_feed(comb_itm_decoder *d, const uint8_t *bytes, size_t n, 
                            void *ctx);
 
 /* End of stream: reports a packet cut short (COMB_ITM_ERR_TRUNCATED) or bytes
- * still being skipped (COMB_ITM_ERR_NOSYNC). The decoder can be re-initialised. */
+ * still being skipped (COMB_ITM_ERR_NOSYNC). Stats stay readable. Bytes fed
+ * afterwards are decoded as a new stream (unsynchronised in WAIT mode) with
+ * offsets and stats continuing; init() starts over. A NULL sink is allowed
+ * (packets are only counted). */
 void comb_itm_decoder_finish(comb_itm_decoder *d, comb_itm_sink sink, void *ctx);
 
 const comb_itm_stats *comb_itm_decoder_stats(const comb_itm_decoder *d);

@@ -870,10 +870,14 @@ static void test_recovery(void)
         CHECK_EQ_U64(st.packets[COMB_ITM_ERROR], 0);
         for (int round = 0; round < 60; round++) {
             size_t ng = (size_t)(rng() % 1000) + 1;
-            fill_garbage(buf, ng, round & 1);
-            /* ASSUME mode: 8 more zeros guarantee that whatever packet the
-             * garbage left open ends before the sync's last five zeros. */
-            size_t pad = mode == A ? 8 : 0;
+            /* WAIT mode, even rounds: uniform garbage (no sync of its own) and
+             * no padding: exactly one nosync run, then the clean packets.
+             * Otherwise the garbage may hold syncs and leave a packet open;
+             * 8 zeros of padding guarantee that such a packet ends before the
+             * sync's last five zeros. */
+            bool strict = mode == W && (round & 1) == 0;
+            fill_garbage(buf, ng, strict ? 0 : (round >> 1) & 1);
+            size_t pad = strict ? 0 : 8;
             memset(buf + ng, 0, pad);
             memcpy(buf + ng + pad, good, ngood);
             size_t n = ng + pad + ngood;
@@ -889,7 +893,7 @@ static void test_recovery(void)
                 want.offset += ng + pad;
                 ok = pkt_eq(&want, &mixed.p[base + i]);
             }
-            if (mode == W && ok) {
+            if (strict && ok) {
                 /* WAIT: everything before the sync is one nosync run (the
                  * garbage has no sync of its own: checked by the count) */
                 ok = base == 1 && mixed.p[0].error == COMB_ITM_ERR_NOSYNC &&
@@ -948,7 +952,7 @@ static void test_json(void)
             "{\"type\":\"gts1\",\"offset\":0,\"length\":5,\"value\":69632,\"size\":4,"
             "\"clkch\":true,\"wrap\":true,\"raw\":\"9480a08460\"}");
     json_of(A, g1, sizeof g1, 1,
-            "{\"type\":\"gts2\",\"offset\":5,\"length\":7,\"value\":271790095933,\"size\":6,"
+            "{\"type\":\"gts2\",\"offset\":5,\"length\":7,\"value\":271659072061,\"size\":6,"
             "\"raw\":\"b4bdf49181f407\"}");
     static const uint8_t ext[] = {0x78, 0x0c};
     json_of(A, ext, sizeof ext, 0,
@@ -1022,7 +1026,6 @@ static void test_names(void)
     for (int e = 0; e < COMB_ITM_ERR_COUNT; e++)
         CHECK(strcmp(comb_itm_error_name((comb_itm_error)e), errs[e]) == 0);
     CHECK(strcmp(comb_itm_kind_name(COMB_ITM_KIND_COUNT), "unknown") == 0);
-    CHECK(strcmp(comb_itm_kind_name((comb_itm_kind)-1), "unknown") == 0);
     CHECK(strcmp(comb_itm_error_name(COMB_ITM_ERR_COUNT), "unknown") == 0);
 }
 
