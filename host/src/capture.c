@@ -32,14 +32,17 @@ static void log_bytes(comb_capture *c, unsigned port, const uint8_t *b, unsigned
     if (c->cfg.outputs)
         comb_outputs_write(c->cfg.outputs, port, b, n);
     for (unsigned i = 0; i < n; i++) {
-        if (c->line[port].len == 0 && b[i] != '\n') {
+        /* A line longer than the maximum is split before its (MAX+1)-th byte, so a
+         * line of exactly COMB_CAPTURE_LINE_MAX bytes stays one line (no empty
+         * line after it when its '\n' arrives). */
+        if (b[i] != '\n' && c->line[port].len == COMB_CAPTURE_LINE_MAX)
+            flush_line(c, port);
+        if (c->line[port].len == 0) {
             c->line[port].first_ns = c->now_ns;
             c->line[port].itm_ts = c->itm_time_known ? (int64_t)c->itm_time : -1;
         }
         if (b[i] == '\n') {
             if (c->line[port].len == 0) { /* an empty line is still a line */
-                c->line[port].first_ns = c->now_ns;
-                c->line[port].itm_ts = c->itm_time_known ? (int64_t)c->itm_time : -1;
                 c->counters.log_lines++;
                 if (c->cfg.store && !c->store_failed)
                     store_result(c, comb_store_log_line(c->cfg.store, port, c->now_ns, c->line[port].itm_ts,
@@ -50,8 +53,6 @@ static void log_bytes(comb_capture *c, unsigned port, const uint8_t *b, unsigned
             continue;
         }
         c->line[port].buf[c->line[port].len++] = b[i];
-        if (c->line[port].len == COMB_CAPTURE_LINE_MAX)
-            flush_line(c, port);
     }
 }
 
@@ -105,13 +106,18 @@ static void on_packet(void *ctx, const comb_itm_packet *p)
     c->counters.packets++;
     switch (p->kind) {
     case COMB_ITM_SWIT:
-        if (comb_trace_decoder_owns(&c->trace, p)) {
-            comb_trace_decoder_packet(&c->trace, p);
-        } else if (p->port < COMB_PORT_COUNT) {
+        if (p->port < COMB_PORT_COUNT && p->size <= 4) {
             uint8_t b[4];
-            for (unsigned i = 0; i < p->size && i < 4; i++)
+            for (unsigned i = 0; i < p->size; i++)
                 b[i] = (uint8_t)(p->value >> (8 * i));
-            log_bytes(c, p->port, b, p->size);
+            if (comb_trace_decoder_owns(&c->trace, p)) {
+                /* trace ports: raw payload to the outputs that select them ("heap.bin:31"), events to the store */
+                if (c->cfg.outputs)
+                    comb_outputs_write(c->cfg.outputs, p->port, b, p->size);
+                comb_trace_decoder_packet(&c->trace, p);
+            } else {
+                log_bytes(c, p->port, b, p->size);
+            }
         }
         return;
     case COMB_ITM_LTS:

@@ -49,10 +49,15 @@ int comb_outputs_open(comb_outputs *outs, int argc, char **argv, char *err, size
         snprintf(err, errlen, "too many outputs (at most %d)", COMB_MAX_OUTPUTS);
         return -1;
     }
+    /* Parse every selector before creating any file: a bad selector must not
+     * leave files truncated or open behind it. */
+    for (int i = 0; i < argc; i++)
+        if (comb_output_parse(argv[i], &outs->items[i], err, errlen)) {
+            memset(outs, 0, sizeof *outs);
+            return -1;
+        }
     for (int i = 0; i < argc; i++) {
         comb_output *o = &outs->items[outs->count];
-        if (comb_output_parse(argv[i], o, err, errlen))
-            return -1;
         if (o->path[0]) {
             o->fp = fopen(o->path, "wb");
             if (!o->fp) {

@@ -73,21 +73,25 @@ static void utc_now(char *buf, size_t cap)
     snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-static int migrate(comb_store *s, char *err, size_t errlen)
+static int migrate(comb_store *s, const char *path, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     int version = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
-        snprintf(err, errlen, "not a comb database (or not SQLite): %s", sqlite3_errmsg(s->db));
+        snprintf(err, errlen, "%s: not a comb database (or not SQLite): %s", path, sqlite3_errmsg(s->db));
         sqlite3_finalize(st);
         return -1;
     }
     version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    if (version < 0) {
+        snprintf(err, errlen, "%s: not a comb database: schema version %d is invalid", path, version);
+        return -1;
+    }
     if (version > SCHEMA_STEPS) {
-        snprintf(err, errlen, "database schema version %d is newer than this comb understands (%d)", version,
-                 SCHEMA_STEPS);
+        snprintf(err, errlen, "%s: database schema version %d is newer than this comb understands (%d)", path,
+                 version, SCHEMA_STEPS);
         return -1;
     }
     for (; version < SCHEMA_STEPS; version++) {
@@ -95,7 +99,7 @@ static int migrate(comb_store *s, char *err, size_t errlen)
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version + 1);
         if (exec(s, "BEGIN IMMEDIATE", "begin migration") || exec(s, migrations[version], "migrate schema") ||
             exec(s, sql, "set schema version") || exec(s, "COMMIT", "commit migration")) {
-            snprintf(err, errlen, "%s", s->errmsg);
+            snprintf(err, errlen, "%s: %s", path, s->errmsg);
             return -1;
         }
     }
@@ -115,13 +119,15 @@ int comb_store_open(const char *path, comb_store **out, char *err, size_t errlen
         return -1;
     }
     sqlite3_busy_timeout(s->db, 2000);
-    if (exec(s, "PRAGMA journal_mode = WAL", "enable WAL") || exec(s, "PRAGMA synchronous = NORMAL", "set sync") ||
-        exec(s, "PRAGMA foreign_keys = ON", "enable foreign keys")) {
-        snprintf(err, errlen, "%s: %s", path, s->errmsg);
+    /* Check the schema version before anything writes to the file: a file
+     * this build refuses (newer, or not a comb database) is left untouched. */
+    if (migrate(s, path, err, errlen)) {
         comb_store_close(s);
         return -1;
     }
-    if (migrate(s, err, errlen)) {
+    if (exec(s, "PRAGMA journal_mode = WAL", "enable WAL") || exec(s, "PRAGMA synchronous = NORMAL", "set sync") ||
+        exec(s, "PRAGMA foreign_keys = ON", "enable foreign keys")) {
+        snprintf(err, errlen, "%s: %s", path, s->errmsg);
         comb_store_close(s);
         return -1;
     }

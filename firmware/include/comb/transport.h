@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* Bit n set = port n enabled. On the UART transport it is this RAM word
- * (default: all ports, see comb_transport_init); on ITM it mirrors ITM_TER. */
+ * (default: all ports, see comb_transport_init in comb/itm_uart.h); on ITM it mirrors ITM_TER. */
 extern volatile uint32_t comb_transport_port_mask;
 
 /* One load and one test: the cost of a disabled port. */
