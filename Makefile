@@ -17,14 +17,14 @@ deps:
 
 build: deps
 	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build $(RELEASE) -j$(JOBS)
+	MAKEFLAGS= MAKELEVEL= cmake --build $(RELEASE) -j$(JOBS)
 
 demo: build
 	scripts/demo.sh $(RELEASE)
 
 test: deps
 	cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=Debug -DCOMB_SANITIZE=ON >/dev/null
-	cmake --build $(TESTBUILD) -j$(JOBS)
+	MAKEFLAGS= MAKELEVEL= cmake --build $(TESTBUILD) -j$(JOBS)
 	$(MAKE) --no-print-directory unit e2e
 
 unit:

@@ -13,7 +13,8 @@ sock="$out/qemu-uart.sock"
 rm -f "$db" "$db-wal" "$db-shm" "$sock"
 
 qemu-system-arm -M mps2-an385 -display none -monitor none -semihosting-config enable=on,target=native \
-  -chardev socket,id=uart0,path="$sock",server=on,wait=on -serial chardev:uart0 -kernel "$elf" &
+  -chardev socket,id=uart0,path="$sock",server=on,wait=on -serial chardev:uart0 -kernel "$elf" \
+  2>"$out/qemu.log" &
 qemu=$!
 trap 'kill $qemu 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [[ -S "$sock" ]] && break; sleep 0.05; done
@@ -31,8 +32,11 @@ sqlite3 -header -column "$db" \
           decode_errors, end_reason FROM session ORDER BY id DESC LIMIT 1;"
 echo
 sqlite3 -header -column "$db" \
-  "SELECT seq, port, quote(text) AS text FROM log_line WHERE session = (SELECT max(id) FROM session);"
+  "SELECT seq, port, CAST(text AS TEXT) AS text FROM log_line WHERE session = (SELECT max(id) FROM session);"
 echo
 sqlite3 -header -column "$db" \
-  "SELECT seq, port, name, ts, fields FROM trace_event WHERE session = (SELECT max(id) FROM session);"
+  "SELECT e.seq, e.port, e.name, e.ts, printf('%.3f', 1e6 * (e.ts - s.start_ts) / s.ts_hz) AS us_since_start,
+          e.fields
+     FROM trace_event e JOIN session s ON s.id = e.session
+    WHERE e.session = (SELECT max(id) FROM session) ORDER BY e.seq;"
 exit $rc
