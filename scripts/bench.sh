@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# make bench: run the benchmarks (docs/benchmarks.md) from a release build.
+#   scripts/bench.sh BUILD_DIR    (default build/release)
+# Prints the machine it ran on, then bench_decode and bench_capture with their
+# defaults (200 MB mixed stream; 2,000,000 events into an on-disk SQLite file).
+# Takes about 15 s on a 2-core VM. Figures are only comparable on an idle machine:
+# the load average is printed so a noisy run can be recognised.
+set -euo pipefail
+build=${1:-build/release}
+for b in bench_decode bench_capture; do
+  if [[ ! -x "$build/bench/$b" ]]; then
+    echo "bench.sh: $build/bench/$b not found; build first (make build, or cmake --build $build)" >&2
+    exit 1
+  fi
+done
+
+tmp=${TMPDIR:-/tmp}
+cpu=$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | sed 's/^model name[[:space:]]*:[[:space:]]*//' || true)
+echo "== machine =="
+echo "cpus:    $(nproc) ($(nproc --all) total), ${cpu:-unknown CPU model}"
+echo "kernel:  $(uname -srm)"
+echo "memory:  $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo 2>/dev/null || echo unknown)"
+echo "tmp:     $tmp ($(df -PT "$tmp" 2>/dev/null | awk 'NR == 2 {print $2}' || echo unknown) filesystem; bench_capture writes its database here)"
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before the run"
+echo "build:   $build ($(grep -m1 '^CMAKE_BUILD_TYPE:' "$build/CMakeCache.txt" 2>/dev/null | cut -d= -f2 || echo unknown))"
+echo
+
+start=$SECONDS
+echo "== bench_decode =="
+"$build/bench/bench_decode"
+echo
+echo "== bench_capture =="
+"$build/bench/bench_capture"
+echo
+echo "benchmarks took $((SECONDS - start)) s; load afterwards: $(cut -d' ' -f1-3 /proc/loadavg)"
