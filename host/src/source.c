@@ -45,7 +45,10 @@ static int fd_write(comb_source *s, const void *buf, size_t n)
 {
     const char *p = buf;
     while (n) {
-        ssize_t w = write(s->fd, p, n);
+        /* send(MSG_NOSIGNAL) on sockets: a peer that went away is an error (-1), not a SIGPIPE */
+        ssize_t w = send(s->fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == ENOTSOCK)
+            w = write(s->fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -158,6 +161,7 @@ int comb_source_open_termios(comb_source *s, const char *dev, unsigned baud, cha
     t.c_cc[VMIN] = 1;
     t.c_cc[VTIME] = 0;
     tcsetattr(s->fd, TCSANOW, &t);
+    tcflush(s->fd, TCIFLUSH); /* stale bytes from before the capture, as for real UARTs */
     s->write = fd_write;
     return 0;
 }

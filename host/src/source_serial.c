@@ -11,7 +11,9 @@
 static ssize_t sp_read(comb_source *s, void *buf, size_t cap, int timeout_ms, char *err, size_t errlen)
 {
     struct sp_port *port = s->impl;
-    enum sp_return r = sp_blocking_read_next(port, buf, cap, timeout_ms < 0 ? 0 : (unsigned)timeout_ms);
+    /* libserialport's timeout 0 means "wait forever"; ours means "do not wait" */
+    enum sp_return r = timeout_ms == 0 ? sp_nonblocking_read(port, buf, cap)
+                                       : sp_blocking_read_next(port, buf, cap, timeout_ms < 0 ? 0 : (unsigned)timeout_ms);
     if (r > 0)
         return r;
     if (r == 0)

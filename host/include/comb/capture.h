@@ -1,8 +1,9 @@
 /*
  * The capture pipeline behind `comb log`: bytes -> ITM decoder -> per port:
- *   - log ports (everything but the trace ports): raw payload to the selected
- *     outputs, and lines (split at '\n', at most COMB_CAPTURE_LINE_MAX bytes)
- *     to the session store;
+ *   - every port: raw payload bytes to the outputs that select it (so
+ *     `heap.bin:31` gets port 31's payload, as with Drone);
+ *   - log ports (everything but the trace ports): lines (split at '\n', at
+ *     most COMB_CAPTURE_LINE_MAX bytes) to the session store;
  *   - trace ports (30, 31): the trace event decoder; events go to the store,
  *     SESSION_START fills the session row, SESSION_END is acknowledged to the
  *     target (COMB_HOST_ACK) when the source can be written to.
