@@ -15,26 +15,11 @@
 #include <sqlite3.h>
 
 #include "check.h"
+#include "test_tmp.h"
 #include "comb/capture.h"
 #include "vector_file.h"
 
-static char tmpdir[64];
 static char dbpath[320];
-
-static void path_in_tmp(char *buf, size_t cap, const char *name)
-{
-    snprintf(buf, cap, "%s/%s", tmpdir, name);
-}
-
-static void remove_db(const char *path)
-{
-    char p[400];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-}
 
 #define CHECK_STR(actual, expected)                                                                     \
     do {                                                                                                \
@@ -350,7 +335,7 @@ static void test_all_vectors(const struct vector *v, size_t nv)
             for (int p = 0; p < 30; p++) {
                 char name[32];
                 snprintf(name, sizeof name, "port%d.bin", p);
-                path_in_tmp(paths[p], sizeof paths[p], name);
+                test_tmp_path(paths[p], sizeof paths[p], name);
                 snprintf(sels[p], sizeof sels[p], "%s:%d", paths[p], p);
                 argv[p] = sels[p];
             }
@@ -693,9 +678,9 @@ static void test_itm_timestamps(void)
 static void test_outputs(void)
 {
     char heap[320], p0[320], all[320], sheap[340], sp0[340];
-    path_in_tmp(heap, sizeof heap, "heap.bin");
-    path_in_tmp(p0, sizeof p0, "p0.bin");
-    path_in_tmp(all, sizeof all, "all.bin");
+    test_tmp_path(heap, sizeof heap, "heap.bin");
+    test_tmp_path(p0, sizeof p0, "p0.bin");
+    test_tmp_path(all, sizeof all, "all.bin");
     snprintf(sheap, sizeof sheap, "%s:31", heap);
     snprintf(sp0, sizeof sp0, "%s:0", p0);
     stream *s = calloc(1, sizeof *s);
@@ -751,7 +736,7 @@ static void test_ack(const struct vector *hello)
     if (!hello)
         return;
     char sock[100], spec[340];
-    path_in_tmp(sock, sizeof sock, "ack.sock");
+    test_tmp_path(sock, sizeof sock, "ack.sock");
     int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     memcpy(sa.sun_path, sock, strlen(sock) + 1);
@@ -839,7 +824,7 @@ static void test_ack_unwritable(const struct vector *hello)
     if (!hello)
         return;
     char path[320], spec[340];
-    path_in_tmp(path, sizeof path, "in.bin");
+    test_tmp_path(path, sizeof path, "in.bin");
     FILE *f = fopen(path, "wb");
     fclose(f);
     snprintf(spec, sizeof spec, "file:%s", path);
@@ -858,12 +843,8 @@ static void test_ack_unwritable(const struct vector *hello)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/comb-capture-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    path_in_tmp(dbpath, sizeof dbpath, "capture.db");
+    test_tmp_init("capture");
+    test_tmp_path(dbpath, sizeof dbpath, "capture.db");
     size_t nv = 0;
     struct vector *v = vectors_load(COMB_VECTORS_DIR, &nv);
     CHECK(nv > 0);
@@ -897,7 +878,7 @@ int main(void)
         sqlite3_close(db);
     }
     free(v);
-    remove_db(dbpath);
-    rmdir(tmpdir);
+    test_remove_db(dbpath);
+    test_tmp_done();
     return check_finish("test_capture");
 }

@@ -10,14 +10,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_tmp.h"
 #include "comb/output_selector.h"
-
-static char tmpdir[64];
-
-static void path_in_tmp(char *buf, size_t cap, const char *name)
-{
-    snprintf(buf, cap, "%s/%s", tmpdir, name);
-}
 
 /* Reads a whole file; returns its length, -1 if it does not exist. */
 static long slurp(const char *path, unsigned char *buf, size_t cap)
@@ -145,11 +139,11 @@ static void test_open_default(void)
 static void test_routing(void)
 {
     char a[300], b[300], all[300], c[300], d[300];
-    path_in_tmp(a, sizeof a, "a.bin");
-    path_in_tmp(b, sizeof b, "b.bin");
-    path_in_tmp(all, sizeof all, "all.bin");
-    path_in_tmp(c, sizeof c, "c.bin");
-    path_in_tmp(d, sizeof d, "d.bin");
+    test_tmp_path(a, sizeof a, "a.bin");
+    test_tmp_path(b, sizeof b, "b.bin");
+    test_tmp_path(all, sizeof all, "all.bin");
+    test_tmp_path(c, sizeof c, "c.bin");
+    test_tmp_path(d, sizeof d, "d.bin");
     write_file(a, "old contents that must go");
     write_file(all, "old");
 
@@ -206,7 +200,7 @@ static void test_only_selected_ports(void)
 {
     /* An output set that does not include port 0 receives nothing for it. */
     char p[300], s[320];
-    path_in_tmp(p, sizeof p, "only31.bin");
+    test_tmp_path(p, sizeof p, "only31.bin");
     snprintf(s, sizeof s, "%s:31", p);
     char *argv[] = {s};
     comb_outputs outs;
@@ -226,7 +220,7 @@ static void test_only_selected_ports(void)
 static void test_open_errors(void)
 {
     char good[300], sgood[320], bad[320];
-    path_in_tmp(good, sizeof good, "keep.bin");
+    test_tmp_path(good, sizeof good, "keep.bin");
     write_file(good, "keep me");
     snprintf(sgood, sizeof sgood, "%s:0", good);
 
@@ -244,7 +238,7 @@ static void test_open_errors(void)
     }
 
     /* a file that cannot be created: error naming it, earlier files closed */
-    snprintf(bad, sizeof bad, "%s/no/such/dir/x.bin:1", tmpdir);
+    snprintf(bad, sizeof bad, "%s/no/such/dir/x.bin:1", test_tmp_dir());
     {
         char *argv[] = {sgood, bad};
         comb_outputs outs;
@@ -274,16 +268,12 @@ static void test_open_errors(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/comb-outsel-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    test_tmp_init("outsel");
     test_parse();
     test_open_default();
     test_routing();
     test_only_selected_ports();
     test_open_errors();
-    rmdir(tmpdir);
+    test_tmp_done();
     return check_finish("test_output_selector");
 }

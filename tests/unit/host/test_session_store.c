@@ -12,26 +12,8 @@
 #include <sqlite3.h>
 
 #include "check.h"
+#include "test_tmp.h"
 #include "comb/session_store.h"
-
-static char tmpdir[64];
-
-static void path_in_tmp(char *buf, size_t cap, const char *name)
-{
-    snprintf(buf, cap, "%s/%s", tmpdir, name);
-}
-
-static void remove_db(const char *path)
-{
-    char p[400];
-    unlink(path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-journal", path);
-    unlink(p);
-}
 
 static sqlite3 *db_open(const char *path)
 {
@@ -127,7 +109,7 @@ static comb_trace_event make_event(unsigned port, unsigned type, unsigned n, con
 static void test_fresh_file(void)
 {
     char path[300];
-    path_in_tmp(path, sizeof path, "fresh.db");
+    test_tmp_path(path, sizeof path, "fresh.db");
     comb_store *s = NULL;
     char err[512] = "";
     CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
@@ -172,7 +154,7 @@ static void test_fresh_file(void)
     db = db_open(path);
     CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 1);
     sqlite3_close(db);
-    remove_db(path);
+    test_remove_db(path);
 }
 
 static void make_db_with_version(const char *path, int version, int with_table)
@@ -194,7 +176,7 @@ static void test_refusals(void)
     comb_store *s = (comb_store *)0;
 
     /* a newer schema */
-    path_in_tmp(path, sizeof path, "newer.db");
+    test_tmp_path(path, sizeof path, "newer.db");
     make_db_with_version(path, 99, 1);
     err[0] = 0;
     s = NULL;
@@ -212,18 +194,18 @@ static void test_refusals(void)
         CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE name='session'", NULL), 0);
         sqlite3_close(db);
     }
-    remove_db(path);
+    test_remove_db(path);
 
     /* version 2: also newer than this build */
-    path_in_tmp(path, sizeof path, "v2.db");
+    test_tmp_path(path, sizeof path, "v2.db");
     make_db_with_version(path, COMB_SCHEMA_VERSION + 1, 1);
     err[0] = 0;
     CHECK(comb_store_open(path, &s, err, sizeof err) == -1);
     CHECK(strstr(err, "newer") != NULL);
-    remove_db(path);
+    test_remove_db(path);
 
     /* a nonsensical (negative) version is refused, not migrated */
-    path_in_tmp(path, sizeof path, "negative.db");
+    test_tmp_path(path, sizeof path, "negative.db");
     make_db_with_version(path, -1, 1);
     err[0] = 0;
     s = NULL;
@@ -231,10 +213,10 @@ static void test_refusals(void)
     CHECK(s == NULL);
     CHECK(err[0] != 0);
     CHECK(strchr(err, '\n') == NULL);
-    remove_db(path);
+    test_remove_db(path);
 
     /* not SQLite at all */
-    path_in_tmp(path, sizeof path, "text.db");
+    test_tmp_path(path, sizeof path, "text.db");
     {
         FILE *f = fopen(path, "wb");
         for (int i = 0; i < 64; i++)
@@ -256,10 +238,10 @@ static void test_refusals(void)
         if (f)
             fclose(f);
     }
-    remove_db(path);
+    test_remove_db(path);
 
     /* a directory that does not exist */
-    snprintf(path, sizeof path, "%s/no/such/dir/x.db", tmpdir);
+    snprintf(path, sizeof path, "%s/no/such/dir/x.db", test_tmp_dir());
     err[0] = 0;
     CHECK(comb_store_open(path, &s, err, sizeof err) == -1);
     CHECK(strstr(err, "no/such/dir/x.db") != NULL);
@@ -268,7 +250,7 @@ static void test_refusals(void)
 static void test_columns(void)
 {
     char path[300], buf[512];
-    path_in_tmp(path, sizeof path, "cols.db");
+    test_tmp_path(path, sizeof path, "cols.db");
     comb_store *s;
     char err[512] = "";
     CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
@@ -466,14 +448,14 @@ static void test_columns(void)
     CHECK_STR(q_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 1);
     sqlite3_close(db);
-    remove_db(path);
+    test_remove_db(path);
 }
 
 /* Checkpoint, then close without session_end: everything stays. */
 static void test_close_without_end(void)
 {
     char path[300], buf[256];
-    path_in_tmp(path, sizeof path, "noend.db");
+    test_tmp_path(path, sizeof path, "noend.db");
     comb_store *s;
     char err[512] = "";
     CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
@@ -492,14 +474,14 @@ static void test_close_without_end(void)
     CHECK_STR(q_text(db, "SELECT ended_at FROM session", buf, sizeof buf), "<NULL>");
     CHECK_STR(q_text(db, "SELECT end_reason FROM session", buf, sizeof buf), "<NULL>");
     sqlite3_close(db);
-    remove_db(path);
+    test_remove_db(path);
 }
 
 /* A real crash: the process dies between two checkpoints without closing anything. */
 static void test_crash(void)
 {
     char path[300], buf[256];
-    path_in_tmp(path, sizeof path, "crash.db");
+    test_tmp_path(path, sizeof path, "crash.db");
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
@@ -544,14 +526,14 @@ static void test_crash(void)
     comb_session_counters c = {0};
     CHECK(comb_store_session_end(s, &c, "end_of_input") == 0);
     comb_store_close(s);
-    remove_db(path);
+    test_remove_db(path);
 }
 
 /* After an SQLite error the store refuses further writes and says why. */
 static void test_failure_is_sticky(void)
 {
     char path[300];
-    path_in_tmp(path, sizeof path, "busy.db");
+    test_tmp_path(path, sizeof path, "busy.db");
     comb_store *s;
     char err[512] = "";
     CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
@@ -572,22 +554,18 @@ static void test_failure_is_sticky(void)
     CHECK(comb_store_checkpoint(s, &c) == -1);
     CHECK(comb_store_session_end(s, &c, "error") == -1);
     comb_store_close(s);
-    remove_db(path);
+    test_remove_db(path);
 }
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/comb-store-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    test_tmp_init("store");
     test_fresh_file();
     test_refusals();
     test_columns();
     test_close_without_end();
     test_crash();
     test_failure_is_sticky();
-    rmdir(tmpdir);
+    test_tmp_done();
     return check_finish("test_session_store");
 }

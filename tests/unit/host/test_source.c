@@ -22,14 +22,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "test_tmp.h"
 #include "comb/source.h"
-
-static char tmpdir[64];
-
-static void path_in_tmp(char *buf, size_t cap, const char *name)
-{
-    snprintf(buf, cap, "%s/%s", tmpdir, name);
-}
 
 static int64_t mono_ms(void)
 {
@@ -131,7 +125,7 @@ static void test_bad_specs(void)
 static void test_file(void)
 {
     char path[320], spec[340], err[256] = "";
-    path_in_tmp(path, sizeof path, "data.bin");
+    test_tmp_path(path, sizeof path, "data.bin");
     static uint8_t data[10000];
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 7 + (i >> 8));
@@ -169,7 +163,7 @@ static void test_file(void)
     unlink(path);
 
     /* a directory is not a stream: read fails with an error naming the source, or open fails */
-    snprintf(spec, sizeof spec, "file:%s", tmpdir);
+    snprintf(spec, sizeof spec, "file:%s", test_tmp_dir());
     src = NULL;
     if (comb_source_open(spec, &src, err, sizeof err) == 0) {
         err[0] = 0;
@@ -183,7 +177,7 @@ static void test_file(void)
 static void test_fifo(void)
 {
     char path[320], spec[340], err[256] = "";
-    path_in_tmp(path, sizeof path, "fifo");
+    test_tmp_path(path, sizeof path, "fifo");
     CHECK(mkfifo(path, 0600) == 0);
     snprintf(spec, sizeof spec, "file:%s", path);
     fflush(NULL);
@@ -306,7 +300,7 @@ static void exercise_socket(comb_source *src, int sfd)
 static void test_unix(void)
 {
     char sock[100], spec[140], err[256] = "";
-    path_in_tmp(sock, sizeof sock, "src.sock");
+    test_tmp_path(sock, sizeof sock, "src.sock");
     int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     memcpy(sa.sun_path, sock, strlen(sock) + 1);
@@ -457,11 +451,7 @@ static void test_pty(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/comb-source-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    test_tmp_init("source");
     test_bad_specs();
     test_file();
     test_fifo();
@@ -469,6 +459,6 @@ int main(void)
     test_unix();
     test_tcp();
     test_pty();
-    rmdir(tmpdir);
+    test_tmp_done();
     return check_finish("test_source");
 }
