@@ -2,7 +2,9 @@
 # make bench: run the benchmarks (docs/benchmarks.md) from a release build.
 #   scripts/bench.sh BUILD_DIR    (default build/release)
 # Prints the machine it ran on, then bench_decode and bench_capture with their
-# defaults (200 MB mixed stream; 2,000,000 events into an on-disk SQLite file).
+# defaults (200 MB mixed stream; 2,000,000 events into an on-disk SQLite file),
+# then the pool allocator's figures (bench/heap_bench.py: sizes, QEMU
+# instruction counts, callgrind; needs the cross-built firmware).
 # Takes about 15 s on a 2-core VM. Figures are only comparable on an idle machine:
 # the load average is printed so a noisy run can be recognised.
 set -euo pipefail
@@ -31,5 +33,8 @@ echo "== bench_decode =="
 echo
 echo "== bench_capture =="
 "$build/bench/bench_capture"
+echo
+echo "== pool allocator: code size, instructions per call (QEMU), host callgrind (docs/heap.md) =="
+/usr/bin/python3 "$(dirname "$0")/../bench/heap_bench.py" "$build"
 echo
 echo "benchmarks took $((SECONDS - start)) s; load afterwards: $(cut -d' ' -f1-3 /proc/loadavg)"

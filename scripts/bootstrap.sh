@@ -11,6 +11,7 @@ PACKAGES=(
   libserialport-dev libftdi1-dev libusb-1.0-0-dev
   gnuplot-nox
   python3 python3-pytest
+  valgrind
 )
 
 missing=()

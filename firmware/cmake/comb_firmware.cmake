@@ -31,19 +31,84 @@ function(comb_add_board name)
   target_link_libraries(${t} PUBLIC comb_protocol)
   target_compile_options(${t} PUBLIC ${B_CPU_FLAGS} ${COMB_FW_WARNINGS})
   target_compile_definitions(${t} PUBLIC ${B_DEFINITIONS})
+  set_property(TARGET ${t} PROPERTY COMB_CPU_FLAGS ${B_CPU_FLAGS})
   # No C library, no crt0: the port provides startup and the few mem* calls.
   target_link_options(${t} INTERFACE ${B_CPU_FLAGS} -nostartfiles -nostdlib -Wl,--gc-sections
                       -Wl,--build-id=sha1 -T${B_LINKER_SCRIPT})
   set_property(TARGET ${t} PROPERTY COMB_LINKER_SCRIPT ${B_LINKER_SCRIPT})
 endfunction()
 
-# comb_add_example(<name> SOURCES <files>... [BOARDS <boards>...])
+# The Drone.toml -> C header converter (`comb heap header`), passed by the
+# top-level build; empty in a cross build configured by hand.
+set(COMB_HOST_TOOL "" CACHE FILEPATH "The host comb tool (converts heap layouts to C headers)")
+
+set(COMB_HEAP_SOURCES
+  ${COMB_FW_DIR}/src/heap.c
+  ${COMB_FW_DIR}/src/heap_main.c
+  ${COMB_FW_DIR}/src/heap_layout.c)
+
+# comb_heap_layout_header(<out_header> LAYOUT <Drone.toml> [FALLBACK <header>])
+# Adds the custom command that generates <out_header> from the layout with
+# ${COMB_HOST_TOOL} heap header (cmake/heap_layout.cmake: falls back to the
+# checked-in header while the tool lacks the command or is not set).
+function(comb_heap_layout_header out)
+  cmake_parse_arguments(L "" "LAYOUT;FALLBACK" "" ${ARGN})
+  set(deps ${L_LAYOUT} ${COMB_FW_DIR}/cmake/heap_layout.cmake)
+  if(COMB_HOST_TOOL)
+    list(APPEND deps ${COMB_HOST_TOOL})
+  endif()
+  if(L_FALLBACK)
+    list(APPEND deps ${L_FALLBACK})
+  endif()
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DTOOL=${COMB_HOST_TOOL} -DLAYOUT=${L_LAYOUT} -DOUT=${out}
+            -DFALLBACK=${L_FALLBACK} -P ${COMB_FW_DIR}/cmake/heap_layout.cmake
+    DEPENDS ${deps}
+    COMMENT "Heap layout header from ${L_LAYOUT}"
+    VERBATIM)
+endfunction()
+
+# comb_add_heap(<target> LAYOUT <Drone.toml> [FALLBACK <header>] CPU_FLAGS <flags>...
+#               [DEFINITIONS <defs>...] [NEWLIB])
+# Object library <target>: the pool allocator (core, main-heap API, the heaps
+# of the layout) compiled for CPU_FLAGS with DEFINITIONS (COMB_HEAP_TRACE=0,
+# COMB_HEAP_TRACE_CALLER=1, ...); NEWLIB adds the newlib retarget
+# (src/heap_newlib.c: malloc & co. on the pools). Its generated heap_layout.h
+# sits in <binary dir>/<target>/ (on the include path of what links it).
+function(comb_add_heap t)
+  cmake_parse_arguments(H "NEWLIB" "LAYOUT;FALLBACK" "CPU_FLAGS;DEFINITIONS" ${ARGN})
+  set(gen ${CMAKE_CURRENT_BINARY_DIR}/${t})
+  comb_heap_layout_header(${gen}/heap_layout.h LAYOUT ${H_LAYOUT} FALLBACK ${H_FALLBACK})
+  set(srcs ${COMB_HEAP_SOURCES})
+  if(H_NEWLIB)
+    list(APPEND srcs ${COMB_FW_DIR}/src/heap_newlib.c)
+  endif()
+  add_library(${t} OBJECT ${srcs} ${gen}/heap_layout.h)
+  target_include_directories(${t} PUBLIC ${gen} ${COMB_FW_DIR}/include
+                             ${COMB_FW_DIR}/port/cortex-m/include)
+  target_link_libraries(${t} PUBLIC comb_protocol)
+  target_compile_options(${t} PRIVATE ${H_CPU_FLAGS} ${COMB_FW_WARNINGS})
+  target_compile_definitions(${t} PUBLIC ${H_DEFINITIONS})
+endfunction()
+
+# comb_add_example(<name> SOURCES <files>... [BOARDS <boards>...]
+#                  [HEAP_LAYOUT <Drone.toml> [HEAP_FALLBACK <header>]
+#                   [HEAP_CPU_FLAGS <flags>...] [HEAP_DEFINITIONS <defs>...] [HEAP_NEWLIB]]
+#                  [HEAP_WRAP [HEAP_DEFINITIONS <defs>...]] [LINK_OPTIONS <options>...])
 # One image per board (default: all of COMB_BOARDS): the default board's image
 # is <bindir>/<name>.elf (target <name>), others <bindir>/<board>/<name>.elf
 # (target <name>-<board>). Prints arm-none-eabi-size after linking and writes
-# a map file beside the image.
+# a map file beside the image. HEAP_LAYOUT links the pool allocator with the
+# heaps of that layout (comb_add_heap; compiled with the board's CPU flags
+# unless HEAP_CPU_FLAGS overrides them, e.g. -mcpu=cortex-m0 on a Cortex-M3
+# board to run the ARMv6-M code). HEAP_NEWLIB also retargets newlib's malloc
+# & co. to the pools and links newlib. HEAP_WRAP keeps newlib's malloc and
+# traces it: links newlib, src/heap_wrap.c and
+# -Wl,--wrap=malloc,--wrap=free,--wrap=calloc,--wrap=realloc. Images that
+# link newlib provide its system calls (at least _sbrk for newlib's malloc).
 function(comb_add_example name)
-  cmake_parse_arguments(E "" "" "SOURCES;BOARDS" ${ARGN})
+  cmake_parse_arguments(E "HEAP_NEWLIB;HEAP_WRAP" "HEAP_LAYOUT;HEAP_FALLBACK"
+                        "SOURCES;BOARDS;HEAP_CPU_FLAGS;HEAP_DEFINITIONS;LINK_OPTIONS" ${ARGN})
   if(NOT E_BOARDS)
     set(E_BOARDS ${COMB_BOARDS})
   endif()
@@ -60,8 +125,30 @@ function(comb_add_example name)
     endif()
     get_property(script TARGET comb_board_${board} PROPERTY COMB_LINKER_SCRIPT)
     add_executable(${t} ${E_SOURCES})
-    target_link_libraries(${t} PRIVATE comb_board_${board} gcc)
-    target_link_options(${t} PRIVATE -Wl,-Map=${dir}/${name}.map)
+    target_link_libraries(${t} PRIVATE comb_board_${board})
+    if(E_HEAP_LAYOUT)
+      set(cpu ${E_HEAP_CPU_FLAGS})
+      if(NOT cpu)
+        get_property(cpu TARGET comb_board_${board} PROPERTY COMB_CPU_FLAGS)
+      endif()
+      set(newlib "")
+      if(E_HEAP_NEWLIB)
+        set(newlib NEWLIB)
+      endif()
+      comb_add_heap(${t}_heap LAYOUT ${E_HEAP_LAYOUT} FALLBACK ${E_HEAP_FALLBACK}
+                    CPU_FLAGS ${cpu} DEFINITIONS ${E_HEAP_DEFINITIONS} ${newlib})
+      target_link_libraries(${t} PRIVATE ${t}_heap)
+    endif()
+    if(E_HEAP_WRAP)
+      target_sources(${t} PRIVATE ${COMB_FW_DIR}/src/heap_wrap.c)
+      target_compile_definitions(${t} PRIVATE ${E_HEAP_DEFINITIONS})
+      target_link_options(${t} PRIVATE -Wl,--wrap=malloc,--wrap=free,--wrap=calloc,--wrap=realloc)
+    endif()
+    if(E_HEAP_NEWLIB OR E_HEAP_WRAP)
+      target_link_libraries(${t} PRIVATE c)
+    endif()
+    target_link_libraries(${t} PRIVATE gcc)
+    target_link_options(${t} PRIVATE -Wl,-Map=${dir}/${name}.map ${E_LINK_OPTIONS})
     set_target_properties(${t} PROPERTIES OUTPUT_NAME ${name} SUFFIX .elf
                           RUNTIME_OUTPUT_DIRECTORY ${dir} LINK_DEPENDS ${script})
     if(CMAKE_SIZE)

@@ -9,6 +9,9 @@
  *   comb_port_uart_tx/_rx    boards/<board>/board.c              port/host (capture buffer)
  *   comb_trace_timestamp     boards/<board>/board.c (trace.h)    port/host (programmable)
  *   comb_port_exit           boards/<board>/board.c              port/host (exit())
+ *   comb_lifo_pop/push,      port/cortex-m/include/              port/host/include/
+ *   comb_atomic_* (inline)   comb/port_atomic.h (LDREX/STREX,    comb/port_atomic.h (C11
+ *                            PRIMASK on ARMv6-M)                 atomics, ABA-tagged head)
  *
  * Single-core model: the portable code assumes that everything that can
  * preempt it is an interrupt handler on the same core, which runs to
@@ -54,7 +57,13 @@ enum comb_preempt_point {
     COMB_PP_DRAIN_BYTE,       /* one byte moved to the UART, flag held */
     COMB_PP_DRAIN_DONE,       /* moved all it saw published, flag still held */
     COMB_PP_DRAIN_UNLOCKED,   /* drain flag released, before the re-check */
-    COMB_PP_COUNT
+    COMB_PP_COUNT,
+    /* Allocator (comb/port_atomic.h, host build only), numbered apart so the
+     * transport's points stay 1..COMB_PP_COUNT-1. */
+    COMB_PP_HEAP_POP = 16,    /* pop read the head and the next link, before its CAS */
+    COMB_PP_HEAP_PUSH,        /* push wrote the link, before its CAS */
+    COMB_PP_HEAP_BUMP,        /* bump pointer read, before its CAS */
+    COMB_PP_HEAP_COUNTER,     /* statistics counter read, before its CAS */
 };
 
 #if defined(COMB_PORT_HOST)
