@@ -2,13 +2,15 @@
 #   make demo   build everything, boot the demo firmware in QEMU, capture and report
 #   make test   install what is missing, build with sanitizers, run every test
 #   make bench  benchmarks (bench/)
+#   make fuzz   every libFuzzer target for FUZZ_SECONDS each (tests/fuzz/run.sh; make test runs 10 s each)
 BUILD      ?= build
 RELEASE    := $(BUILD)/release
 TESTBUILD  := $(BUILD)/test
 JOBS       ?= 2
 PYTEST     := /usr/bin/python3 -m pytest
+FUZZ_SECONDS ?= 300
 
-.PHONY: all deps build demo test unit e2e bench clean
+.PHONY: all deps build demo test unit e2e bench fuzz clean
 
 all: build
 
@@ -35,6 +37,9 @@ e2e:
 
 bench: build
 	scripts/bench.sh $(RELEASE)
+
+fuzz: deps
+	tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) 1000000000
 
 clean:
 	rm -rf $(BUILD)

@@ -9,7 +9,7 @@
 # the load average is printed so a noisy run can be recognised.
 set -euo pipefail
 build=${1:-build/release}
-for b in bench_decode bench_capture; do
+for b in bench_decode bench_capture bench_layout; do
   if [[ ! -x "$build/bench/$b" ]]; then
     echo "bench.sh: $build/bench/$b not found; build first (make build, or cmake --build $build)" >&2
     exit 1
@@ -33,6 +33,19 @@ echo "== bench_decode =="
 echo
 echo "== bench_capture =="
 "$build/bench/bench_capture"
+echo
+echo "== bench_layout =="
+# heapdemo's heap trace (bench/traces/heapdemo.itm, its UART stream recorded in
+# QEMU) goes through `comb heap trace` into a scratch database first
+layout_args=()
+trace="$(dirname "$0")/../bench/traces/heapdemo.itm"
+db="$tmp/comb-bench-layout-$$.db"
+if [[ -f "$trace" && -x "$build/host/comb" ]] &&
+   "$build/host/comb" heap trace --quiet --db "$db" "file:$trace"; then
+  layout_args=(--db "$db" --name heapdemo)
+fi
+"$build/bench/bench_layout" "${layout_args[@]}"
+rm -f "$db" "$db-wal" "$db-shm"
 echo
 echo "== pool allocator: code size, instructions per call (QEMU), host callgrind (docs/heap.md) =="
 /usr/bin/python3 "$(dirname "$0")/../bench/heap_bench.py" "$build"

@@ -12,6 +12,7 @@ PACKAGES=(
   gnuplot-nox
   python3 python3-pytest
   valgrind
+  clang libclang-rt-14-dev
 )
 
 missing=()

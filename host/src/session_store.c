@@ -13,7 +13,7 @@ struct comb_store {
     int64_t seq_log, seq_event, seq_error;
     bool failed;
     char errmsg[256];
-    sqlite3_stmt *ins_log, *ins_event, *ins_error, *upd_counters;
+    sqlite3_stmt *ins_log, *ins_event, *ins_error, *upd_counters, *ins_heap;
 };
 
 /* Schema history: index i holds the SQL that takes a file from version i to i+1. */
@@ -47,6 +47,19 @@ static const char *const migrations[] = {
     "  session INTEGER NOT NULL REFERENCES session(id),"
     "  seq INTEGER NOT NULL, offset INTEGER NOT NULL, layer TEXT NOT NULL, kind TEXT NOT NULL,"
     "  port INTEGER, length INTEGER NOT NULL, PRIMARY KEY (session, seq)) WITHOUT ROWID;",
+    /* 1 -> 2: typed heap events; a version-1 file gets them from its trace_event rows */
+    "CREATE TABLE heap_event ("
+    "  session INTEGER NOT NULL REFERENCES session(id),"
+    "  seq INTEGER NOT NULL, offset INTEGER NOT NULL, kind TEXT NOT NULL, ts INTEGER,"
+    "  ptr INTEGER, old_ptr INTEGER, size INTEGER, old_size INTEGER, caller INTEGER,"
+    "  depth INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (session, seq)) WITHOUT ROWID;"
+    "INSERT INTO heap_event(session, seq, offset, kind, ts, ptr, old_ptr, size, old_size, caller, depth)"
+    "  SELECT session, seq, offset, substr(name, 6), ts,"
+    "    CASE name WHEN 'heap_realloc' THEN json_extract(fields, '$.new') ELSE json_extract(fields, '$.ptr') END,"
+    "    json_extract(fields, '$.old'), json_extract(fields, '$.size'), NULL, json_extract(fields, '$.caller'), depth"
+    "  FROM trace_event WHERE port = 31 AND name IN"
+    "    ('heap_alloc', 'heap_free', 'heap_realloc', 'heap_resize', 'heap_fail');",
 };
 #define SCHEMA_STEPS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -165,6 +178,7 @@ int comb_store_session_begin(comb_store *s, const char *source, const char *sett
     if (prepare(s, "INSERT INTO log_line VALUES (?, ?, ?, ?, ?, ?)", &s->ins_log) ||
         prepare(s, "INSERT INTO trace_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_event) ||
         prepare(s, "INSERT INTO decode_error VALUES (?, ?, ?, ?, ?, ?, ?)", &s->ins_error) ||
+        prepare(s, "INSERT INTO heap_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_heap) ||
         prepare(s,
                 "UPDATE session SET bytes=?, packets=?, events=?, log_lines=?, overflows=?, decode_errors=?,"
                 " bytes_skipped=?, trace_errors=?, dropped=?, acks=? WHERE id=?",
@@ -258,6 +272,41 @@ int comb_store_event(comb_store *s, const comb_trace_event *ev, int64_t ts64)
     return step_reset(s, st, "store trace event");
 }
 
+int64_t comb_store_last_event_seq(const comb_store *s)
+{
+    return s->seq_event - 1;
+}
+
+int comb_store_heap_event(comb_store *s, const comb_heap_raw *r)
+{
+    if (s->failed)
+        return -1;
+    sqlite3_stmt *st = s->ins_heap;
+    sqlite3_bind_int64(st, 1, s->session);
+    sqlite3_bind_int64(st, 2, r->seq);
+    sqlite3_bind_int64(st, 3, (int64_t)r->offset);
+    sqlite3_bind_text(st, 4, comb_heap_kind_name(r->kind), -1, SQLITE_STATIC);
+    if (r->has & COMB_HR_TS)
+        sqlite3_bind_int64(st, 5, (int64_t)r->ts);
+    if (r->has & COMB_HR_PTR)
+        sqlite3_bind_int64(st, 6, r->ptr);
+    if (r->has & COMB_HR_OLD_PTR)
+        sqlite3_bind_int64(st, 7, r->old_ptr);
+    if (r->has & COMB_HR_SIZE)
+        sqlite3_bind_int64(st, 8, r->size);
+    if (r->has & COMB_HR_OLD_SIZE)
+        sqlite3_bind_int64(st, 9, r->old_size);
+    if (r->has & COMB_HR_CALLER)
+        sqlite3_bind_int64(st, 10, r->caller);
+    sqlite3_bind_int(st, 11, r->depth);
+    return step_reset(s, st, "store heap event");
+}
+
+struct sqlite3 *comb_store_handle(comb_store *s)
+{
+    return s->db;
+}
+
 int comb_store_decode_error(comb_store *s, uint64_t offset, const char *layer, const char *kind, int port,
                             uint32_t length)
 {
@@ -322,6 +371,7 @@ void comb_store_close(comb_store *s)
     sqlite3_finalize(s->ins_event);
     sqlite3_finalize(s->ins_error);
     sqlite3_finalize(s->upd_counters);
+    sqlite3_finalize(s->ins_heap);
     if (s->db) {
         if (!sqlite3_get_autocommit(s->db))
             sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL); /* keep what was captured */

@@ -185,9 +185,15 @@ int comb_source_open(const char *spec, comb_source **out, char *err, size_t errl
         rc = open_unix(s, spec + 5, err, errlen);
     } else if (strncmp(spec, "serial:", 7) == 0) {
         rc = comb_source_open_serial(s, spec + 7, err, errlen);
+    } else if (strncmp(spec, "ftdi:", 5) == 0) {
+        rc = comb_source_open_ftdi(s, spec + 5, err, errlen);
+    } else if (strncmp(spec, "bmp:", 4) == 0) {
+        rc = comb_source_open_bmp(s, spec + 4, err, errlen);
     } else {
         snprintf(err, errlen,
-                 "bad source '%s': expected serial:DEV[@BAUD], file:PATH, -, tcp:HOST:PORT or unix:PATH", spec);
+                 "bad source '%s': expected serial:DEV[@BAUD], ftdi:[VID:PID][/SERIAL][@BAUD], bmp:[SERIAL], "
+                 "file:PATH, -, tcp:HOST:PORT or unix:PATH",
+                 spec);
         rc = -1;
     }
     if (rc) {
@@ -206,6 +212,13 @@ ssize_t comb_source_read(comb_source *s, void *buf, size_t cap, int timeout_ms, 
 int comb_source_write(comb_source *s, const void *buf, size_t n)
 {
     return s->write ? s->write(s, buf, n) : -1;
+}
+
+void comb_source_link_stats_get(const comb_source *s, comb_source_link_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (s->link_stats)
+        s->link_stats(s, out);
 }
 
 const char *comb_source_spec(const comb_source *s)

@@ -3,6 +3,8 @@
 #define COMB_SOURCE_IMPL_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "comb/source.h"
 
@@ -14,9 +16,39 @@ struct comb_source {
     ssize_t (*read)(comb_source *s, void *buf, size_t cap, int timeout_ms, char *err, size_t errlen);
     int (*write)(comb_source *s, const void *buf, size_t n);
     void (*close)(comb_source *s);
+    void (*link_stats)(const comb_source *s, comb_source_link_stats *out); /* may be NULL */
 };
 
 int comb_source_open_serial(comb_source *s, const char *arg, char *err, size_t errlen);
 int comb_source_open_termios(comb_source *s, const char *dev, unsigned baud, char *err, size_t errlen);
+int comb_source_open_ftdi(comb_source *s, const char *arg, char *err, size_t errlen);
+int comb_source_open_bmp(comb_source *s, const char *arg, char *err, size_t errlen);
+
+/* ---- source_usb.c: continuous bulk IN reading for USB capture devices ----
+ *
+ * A thread keeps `ntransfers` asynchronous bulk transfers of `transfer_size`
+ * bytes in flight on endpoint `ep` and handles libusb events; completed data
+ * goes through `filter` (may be NULL: copied as is) into a ring buffer that
+ * comb_usb_stream_read() drains. So the device is read without gaps even while
+ * the capture is busy (an SQLite commit), which a USB-UART's small FIFO
+ * (1 KiB on an FT232H, under a millisecond at 12 Mbaud) could not absorb. */
+typedef struct comb_usb_stream comb_usb_stream;
+struct libusb_context;
+struct libusb_device_handle;
+
+/* Returns payload bytes written to out (room for n). */
+typedef size_t (*comb_usb_filter)(void *ctx, const uint8_t *in, size_t n, uint8_t *out);
+
+int comb_usb_stream_start(comb_usb_stream **out, struct libusb_context *usb, struct libusb_device_handle *h,
+                          unsigned char ep, size_t transfer_size, unsigned ntransfers, comb_usb_filter filter,
+                          void *filter_ctx, const char *who, char *err, size_t errlen);
+/* Source read semantics (source.h): > 0 bytes, 0 timeout, -1 device gone, -2 error. */
+ssize_t comb_usb_stream_read(comb_usb_stream *st, void *buf, size_t cap, int timeout_ms, char *err, size_t errlen);
+uint64_t comb_usb_stream_dropped(const comb_usb_stream *st);
+/* The lock the filter runs under, for reading what the filter counts. */
+void comb_usb_stream_lock(const comb_usb_stream *st);
+void comb_usb_stream_unlock(const comb_usb_stream *st);
+/* Cancels the transfers, joins the thread, frees everything. NULL is fine. */
+void comb_usb_stream_stop(comb_usb_stream *st);
 
 #endif

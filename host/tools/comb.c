@@ -12,6 +12,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  log     capture a target's ITM stream: print log ports, store the session\n"
             "  decode  print every ITM packet of a captured stream (--json: one object per line)\n"
+            "  heap    heap traces: capture, import, report, generate and verify pool layouts, C header\n"
             "  version print the version and the protocol/schema versions\n"
             "\n"
             "`comb COMMAND --help` describes each command.\n");
@@ -28,6 +29,8 @@ int main(int argc, char **argv)
         return cmd_log(argc - 1, argv + 1);
     if (strcmp(cmd, "decode") == 0)
         return cmd_decode(argc - 1, argv + 1);
+    if (strcmp(cmd, "heap") == 0)
+        return cmd_heap(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
         return cmd_version();
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -4,6 +4,7 @@
 
 int cmd_log(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
+int cmd_heap(int argc, char **argv);
 int cmd_version(void);
 
 #endif

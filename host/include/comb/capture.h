@@ -5,8 +5,9 @@
  *   - log ports (everything but the trace ports): lines (split at '\n', at
  *     most COMB_CAPTURE_LINE_MAX bytes) to the session store;
  *   - trace ports (30, 31): the trace event decoder; events go to the store,
- *     SESSION_START fills the session row, SESSION_END is acknowledged to the
- *     target (COMB_HOST_ACK) when the source can be written to.
+ *     heap events of port 31 also as typed heap_event rows, SESSION_START
+ *     fills the session row, SESSION_END is acknowledged to the target
+ *     (COMB_HOST_ACK) when the source can be written to.
  * Decode errors of both layers are counted and stored. The pipeline owns no
  * I/O loop: the caller feeds it bytes, so tests can drive it directly.
  */
@@ -29,6 +30,8 @@ typedef struct comb_capture_config {
     comb_outputs *outputs;  /* may be NULL */
     comb_store *store;      /* may be NULL: no database */
     comb_source *ack_to;    /* may be NULL: never acknowledge */
+    uint32_t store_ports;   /* 0: store every port; else only log lines and events of these
+                               ports (bit n = port n); session events are always stored */
 } comb_capture_config;
 
 typedef struct comb_capture {

@@ -18,9 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "comb/heap_trace.h"
 #include "comb/trace_decoder.h"
 
-#define COMB_SCHEMA_VERSION 1
+#define COMB_SCHEMA_VERSION 2
 
 typedef struct comb_store comb_store;
 
@@ -47,6 +48,17 @@ int comb_store_log_line(comb_store *s, unsigned port, int64_t host_ns, int64_t i
 
 /* A decoded trace event; ts64 < 0 when the event has no timestamp field. */
 int comb_store_event(comb_store *s, const comb_trace_event *ev, int64_t ts64);
+
+/* The seq of the last trace event stored (-1 before the first). */
+int64_t comb_store_last_event_seq(const comb_store *s);
+
+/* One typed heap event (table heap_event, schema version 2). r->seq is its key:
+ * the seq of its trace_event row for captures, a counter for imports. */
+int comb_store_heap_event(comb_store *s, const comb_heap_raw *r);
+
+/* The SQLite connection, for readers (host/src/heap_session.c). */
+struct sqlite3;
+struct sqlite3 *comb_store_handle(comb_store *s);
 
 /* A decode error: layer "itm" or "trace"; port -1 when not port-specific. */
 int comb_store_decode_error(comb_store *s, uint64_t offset, const char *layer, const char *kind, int port,

@@ -2,7 +2,12 @@
  * Byte sources for capture: where the ITM stream comes from.
  *
  *   serial:DEV[@BAUD]  a USB-UART or any tty (libserialport; ptys through termios), 8N1, raw,
- *                      BAUD default 115200; stale bytes are drained on open
+ *                      BAUD default 115200, non-standard rates included; stale bytes are
+ *                      drained on open
+ *   ftdi:[VID:PID[:IF]][/SERIAL][@BAUD]
+ *                      an FTDI USB-UART through libftdi1 (FT232H/FT2232H up to 12 Mbaud),
+ *                      asynchronous bulk reads (source_devices.h)
+ *   bmp:[SERIAL]       a Black Magic Probe's trace capture USB endpoint (libusb)
  *   file:PATH          a regular file (or fifo), read to its end
  *   -                  standard input
  *   tcp:HOST:PORT      a TCP server (OpenOCD/J-Link SWO port, orbuculum, QEMU -serial tcp:...)
@@ -16,6 +21,7 @@
 #define COMB_SOURCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct comb_source comb_source;
@@ -30,6 +36,18 @@ ssize_t comb_source_read(comb_source *src, void *buf, size_t cap, int timeout_ms
 
 /* Writes all of buf; -1 if the source cannot be written to or the write failed. */
 int comb_source_write(comb_source *src, const void *buf, size_t n);
+
+/* Loss below the decoder that a source can see (itm-protocol.md section 4):
+ * layer (b), what the adapter reports (FTDI line status), and layer (c), bytes
+ * the host dropped because it did not read fast enough. Zero for sources that
+ * cannot tell. */
+typedef struct comb_source_link_stats {
+    uint64_t overruns;     /* adapter receive overruns (FTDI OE)            */
+    uint64_t line_errors;  /* parity/framing errors and breaks              */
+    uint64_t host_dropped; /* bytes dropped by comb's own buffer when full  */
+} comb_source_link_stats;
+
+void comb_source_link_stats_get(const comb_source *src, comb_source_link_stats *out);
 
 /* The spec it was opened with. */
 const char *comb_source_spec(const comb_source *src);

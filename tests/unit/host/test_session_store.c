@@ -1,5 +1,5 @@
 /*
- * Session store (docs/schema.md, version 1): schema creation and versioning,
+ * Session store (docs/schema.md, version 2): schema creation and versioning,
  * refusal of newer and non-SQLite files, the columns each call writes, and
  * durability (WAL, checkpoints, a crash between checkpoints).
  */
@@ -119,7 +119,7 @@ static void test_fresh_file(void)
     sqlite3 *db = db_open(path);
     char buf[256];
     CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), COMB_SCHEMA_VERSION);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 1);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 2);
     CHECK_STR(q_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     CHECK_EQ_U64(q_int(db,
                        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
@@ -152,7 +152,7 @@ static void test_fresh_file(void)
     CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
     comb_store_close(s);
     db = db_open(path);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 1);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 2);
     sqlite3_close(db);
     test_remove_db(path);
 }
@@ -446,7 +446,7 @@ static void test_columns(void)
     CHECK_STR(q_text(db, "PRAGMA integrity_check", buf, sizeof buf), "ok");
     CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM pragma_foreign_key_check", NULL), 0);
     CHECK_STR(q_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 1);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 2);
     sqlite3_close(db);
     test_remove_db(path);
 }

@@ -1,0 +1,35 @@
+/* Helpers shared by the `comb heap` subcommands (cmd_heap*.c). */
+#ifndef COMB_HEAP_CLI_H
+#define COMB_HEAP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One option: `name` takes a value (described by `value`, stored in *str) or,
+ * when value is NULL, is a flag (*flag = true). "--name=VALUE" works too. */
+typedef struct heap_opt {
+    const char *name;
+    const char *value;
+    const char **str;
+    bool *flag;
+} heap_opt;
+
+/* Returns 0, 2 (bad usage, message printed) or 3 (--help asked). */
+int heap_parse_opts(const char *cmd, int argc, char **argv, const heap_opt *opts, unsigned nopts, const char **pos,
+                    unsigned maxpos, unsigned *npos);
+
+/* Writes text to path ("-" or NULL: stdout) through a temporary file and a
+ * rename; with keep_if_same an identical existing file is left untouched.
+ * Returns 0 or 1 (message printed). */
+int heap_write_file(const char *cmd, const char *path, const char *text, size_t len, bool keep_if_same);
+
+const char *heap_basename(const char *path);
+
+/* The subcommands (cmd_heap_capture.c, cmd_heap_layout.c). */
+int heap_cmd_trace(int argc, char **argv);
+int heap_cmd_import(int argc, char **argv);
+int heap_cmd_report(int argc, char **argv);
+int heap_cmd_generate(int argc, char **argv);
+int heap_cmd_verify(int argc, char **argv);
+
+#endif
