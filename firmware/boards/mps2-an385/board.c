@@ -9,6 +9,7 @@
  *   interrupts  32 external IRQs (UART0 RX 0 / TX 1, timer0 8, timer1 9, ...)
  */
 #include "comb/board.h"
+#include "comb/mps2.h"
 #include "comb/cortex_m.h"
 #include "comb/port.h"
 #include "comb/trace.h"
@@ -27,11 +28,10 @@
 #define UART_CTRL_RX_EN   2u
 
 /* CMSDK APB timer */
-#define TIMER0_BASE   0x40000000u
-#define TIMER_CTRL    (*(volatile uint32_t *)(TIMER0_BASE + 0x00u))
-#define TIMER_VALUE   (*(volatile uint32_t *)(TIMER0_BASE + 0x04u))
-#define TIMER_RELOAD  (*(volatile uint32_t *)(TIMER0_BASE + 0x08u))
-#define TIMER_CTRL_EN 1u
+#define TIMER_CTRL    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER0_BASE)
+#define TIMER_VALUE   COMB_CMSDK_TIMER_VALUE(COMB_MPS2_TIMER0_BASE)
+#define TIMER_RELOAD  COMB_CMSDK_TIMER_RELOAD(COMB_MPS2_TIMER0_BASE)
+#define TIMER_CTRL_EN COMB_CMSDK_TIMER_EN
 
 void comb_board_init(void)
 {

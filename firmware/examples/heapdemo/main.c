@@ -21,6 +21,8 @@
 #include <string.h>
 
 #include "comb/board.h"
+#include "comb/cortex_m.h"
+#include "comb/mps2.h"
 #include "comb/heap.h"
 #include "comb/itm_uart.h"
 #include "comb/log.h"
@@ -28,18 +30,6 @@
 
 #define ROUNDS 600u
 
-#define SYST_CSR  (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR  (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR  (*(volatile uint32_t *)0xE000E018u)
-#define SCB_SHPR3 (*(volatile uint32_t *)0xE000ED20u)
-#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
-#define NVIC_ICER0 (*(volatile uint32_t *)0xE000E180u)
-#define NVIC_IPR(n) (*(volatile uint8_t *)(0xE000E400u + (n)))
-#define TIMER1_BASE 0x40001000u
-#define TIMER1_CTRL     (*(volatile uint32_t *)(TIMER1_BASE + 0x00u))
-#define TIMER1_RELOAD   (*(volatile uint32_t *)(TIMER1_BASE + 0x08u))
-#define TIMER1_INTCLEAR (*(volatile uint32_t *)(TIMER1_BASE + 0x0Cu))
-#define TIMER1_IRQ 9u
 
 /* Single-producer single-consumer queue of pointers (one core: the producer
  * and the consumer are different contexts, each index has one writer). */
@@ -104,7 +94,7 @@ void SysTick_Handler(void)
 
 void IRQ9_Handler(void)
 {
-    TIMER1_INTCLEAR = 1u;
+    COMB_CMSDK_TIMER_INTCLEAR(COMB_MPS2_TIMER1_BASE) = 1u;
     void *m = q_get(&mailbox);
     if (m != NULL) {
         comb_free(m);
@@ -133,14 +123,14 @@ int main(void)
     comb_printf("heapdemo: %u pools, heap %u bytes\n", comb_heap_pool_count(&comb_heap_main),
                 (unsigned)comb_heap_main.bytes);
 
-    SCB_SHPR3 = (SCB_SHPR3 & 0x00FFFFFFu) | (0xE0u << 24); /* SysTick: lowest */
-    SYST_RVR = 24999u;                                       /* 1 kHz */
-    SYST_CVR = 0u;
-    SYST_CSR = 7u;
-    NVIC_IPR(TIMER1_IRQ) = 0x40u; /* above SysTick */
-    TIMER1_RELOAD = 16000u;       /* ~1.6 kHz */
-    TIMER1_CTRL = 1u | 8u;
-    NVIC_ISER0 = 1u << TIMER1_IRQ;
+    COMB_SCB_SHPR3 = (COMB_SCB_SHPR3 & 0x00FFFFFFu) | (0xE0u << 24); /* SysTick: lowest */
+    COMB_SYST_RVR = 24999u;                                       /* 1 kHz */
+    COMB_SYST_CVR = 0u;
+    COMB_SYST_CSR = 7u;
+    COMB_NVIC_IPR(COMB_MPS2_TIMER1_IRQ) = 0x40u; /* above SysTick */
+    COMB_CMSDK_TIMER_RELOAD(COMB_MPS2_TIMER1_BASE) = 16000u;       /* ~1.6 kHz */
+    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = 1u | 8u;
+    COMB_NVIC_ISER0 = 1u << COMB_MPS2_TIMER1_IRQ;
 
     uint32_t *vec = NULL, vlen = 0, strings = 0, samples_seen = 0, full_waits = 0;
     for (uint32_t round = 0; round < ROUNDS; round++) {
@@ -199,11 +189,11 @@ int main(void)
     }
 
     /* wind down: stop the sensor, let TX drain the mailbox, free the rest */
-    SYST_CSR = 0u;
+    COMB_SYST_CSR = 0u;
     for (uint32_t spin = 0; mailbox.head != mailbox.tail && spin < 1000u; spin++)
         wait_for_interrupt();
-    TIMER1_CTRL = 0u;
-    NVIC_ICER0 = 1u << TIMER1_IRQ;
+    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = 0u;
+    COMB_NVIC_ICER0 = 1u << COMB_MPS2_TIMER1_IRQ;
     for (void *m; (m = q_get(&mailbox)) != NULL;)
         comb_free(m);
     for (struct sample *s; (s = q_get(&samples)) != NULL;) {

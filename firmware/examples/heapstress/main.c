@@ -30,6 +30,8 @@
  *   comb log --db hs.db file:hs.bin :1
  */
 #include "comb/board.h"
+#include "comb/cortex_m.h"
+#include "comb/mps2.h"
 #include "comb/heap.h"
 #include "comb/itm_uart.h"
 #include "comb/log.h"
@@ -40,19 +42,6 @@
 #define OPS 100000u
 #define MAX_REQ 128u
 
-#define SYST_CSR  (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR  (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR  (*(volatile uint32_t *)0xE000E018u)
-#define SCB_SHPR3 (*(volatile uint32_t *)0xE000ED20u)
-#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
-#define NVIC_ICER0 (*(volatile uint32_t *)0xE000E180u)
-#define NVIC_ISPR0 (*(volatile uint32_t *)0xE000E200u)
-#define NVIC_IPR(n) (*(volatile uint8_t *)(0xE000E400u + (n)))
-#define TIMER1_BASE 0x40001000u
-#define TIMER1_CTRL     (*(volatile uint32_t *)(TIMER1_BASE + 0x00u))
-#define TIMER1_RELOAD   (*(volatile uint32_t *)(TIMER1_BASE + 0x08u))
-#define TIMER1_INTCLEAR (*(volatile uint32_t *)(TIMER1_BASE + 0x0Cu))
-#define TIMER1_IRQ 9u
 #define PENDED_IRQ 20u
 
 enum { CTX_THREAD, CTX_SYSTICK, CTX_TIMER, CTX_PENDED, CTX_COUNT };
@@ -173,12 +162,12 @@ void SysTick_Handler(void)
 
 void IRQ9_Handler(void)
 {
-    TIMER1_INTCLEAR = 1u;
+    COMB_CMSDK_TIMER_INTCLEAR(COMB_MPS2_TIMER1_BASE) = 1u;
     if (stop)
         return;
     op(CTX_TIMER);
     if (rnd(&ctx[CTX_TIMER]) & 1u)
-        NVIC_ISPR0 = 1u << PENDED_IRQ; /* runs right here: it is higher */
+        COMB_NVIC_ISPR0 = 1u << PENDED_IRQ; /* runs right here: it is higher */
     op(CTX_TIMER);
 }
 
@@ -199,26 +188,26 @@ int main(void)
     for (uint32_t i = 0; i < CTX_COUNT; i++)
         ctx[i].rng = 0x9E3779B9u * (i + 1u);
 
-    SCB_SHPR3 = (SCB_SHPR3 & 0x00FFFFFFu) | (0xC0u << 24); /* SysTick: lowest */
-    SYST_RVR = 997u;
-    SYST_CVR = 0u;
-    SYST_CSR = 7u;
-    NVIC_IPR(TIMER1_IRQ) = 0x80u;
-    NVIC_IPR(PENDED_IRQ) = 0x40u; /* highest */
-    TIMER1_RELOAD = 613u;
-    TIMER1_CTRL = 1u | 8u;
-    NVIC_ISER0 = 1u << TIMER1_IRQ | 1u << PENDED_IRQ;
+    COMB_SCB_SHPR3 = (COMB_SCB_SHPR3 & 0x00FFFFFFu) | (0xC0u << 24); /* SysTick: lowest */
+    COMB_SYST_RVR = 997u;
+    COMB_SYST_CVR = 0u;
+    COMB_SYST_CSR = 7u;
+    COMB_NVIC_IPR(COMB_MPS2_TIMER1_IRQ) = 0x80u;
+    COMB_NVIC_IPR(PENDED_IRQ) = 0x40u; /* highest */
+    COMB_CMSDK_TIMER_RELOAD(COMB_MPS2_TIMER1_BASE) = 613u;
+    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = 1u | 8u;
+    COMB_NVIC_ISER0 = 1u << COMB_MPS2_TIMER1_IRQ | 1u << PENDED_IRQ;
 
     while (total_ops() < OPS) {
         op(CTX_THREAD);
         if (rnd(&ctx[CTX_THREAD]) % 16u == 0u)
-            NVIC_ISPR0 = 1u << PENDED_IRQ;
+            COMB_NVIC_ISPR0 = 1u << PENDED_IRQ;
     }
 
     stop = true;
-    SYST_CSR = 0u;
-    TIMER1_CTRL = 0u;
-    NVIC_ICER0 = 1u << TIMER1_IRQ | 1u << PENDED_IRQ;
+    COMB_SYST_CSR = 0u;
+    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = 0u;
+    COMB_NVIC_ICER0 = 1u << COMB_MPS2_TIMER1_IRQ | 1u << PENDED_IRQ;
 
     uint32_t fails = 0;
     for (uint32_t id = 0; id < CTX_COUNT; id++) {

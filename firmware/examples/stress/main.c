@@ -19,23 +19,14 @@
  *     -kernel stress.elf && python3 check.py stress.bin
  */
 #include "comb/board.h"
+#include "comb/cortex_m.h"
+#include "comb/mps2.h"
 #include "comb/itm_uart.h"
 #include "comb/log.h"
 
 #define N_THREAD 20000u
 
-#define SYST_CSR  (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR  (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR  (*(volatile uint32_t *)0xE000E018u)
-#define SCB_SHPR3 (*(volatile uint32_t *)0xE000ED20u)
-#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
-#define NVIC_IPR(n) (*(volatile uint8_t *)(0xE000E400u + (n)))
 
-#define TIMER1_BASE 0x40001000u
-#define TIMER1_CTRL      (*(volatile uint32_t *)(TIMER1_BASE + 0x00u))
-#define TIMER1_RELOAD    (*(volatile uint32_t *)(TIMER1_BASE + 0x08u))
-#define TIMER1_INTCLEAR  (*(volatile uint32_t *)(TIMER1_BASE + 0x0Cu))
-#define TIMER1_IRQ 9u
 
 static volatile uint32_t systick_count, timer_count;
 
@@ -49,7 +40,7 @@ void SysTick_Handler(void)
 
 void IRQ9_Handler(void)
 {
-    TIMER1_INTCLEAR = 1u;
+    COMB_CMSDK_TIMER_INTCLEAR(COMB_MPS2_TIMER1_BASE) = 1u;
     uint32_t n = timer_count;
     comb_transport_swit(4, 4, n);
     comb_transport_swit(4, 1, n & 0xFFu);
@@ -61,21 +52,21 @@ int main(void)
     comb_board_init();
     comb_transport_init(0xFFFFFFFFu, COMB_TRANSPORT_SYNC_DEFAULT);
 
-    SCB_SHPR3 = (SCB_SHPR3 & 0x00FFFFFFu) | (0xE0u << 24); /* SysTick: lowest */
-    SYST_RVR = 997u;
-    SYST_CVR = 0u;
-    SYST_CSR = 7u; /* CPU clock, interrupt, enable */
+    COMB_SCB_SHPR3 = (COMB_SCB_SHPR3 & 0x00FFFFFFu) | (0xE0u << 24); /* SysTick: lowest */
+    COMB_SYST_RVR = 997u;
+    COMB_SYST_CVR = 0u;
+    COMB_SYST_CSR = 7u; /* CPU clock, interrupt, enable */
 
-    NVIC_IPR(TIMER1_IRQ) = 0x40u; /* above SysTick */
-    TIMER1_RELOAD = 613u;
-    TIMER1_CTRL = 1u | 8u; /* enable, interrupt */
-    NVIC_ISER0 = 1u << TIMER1_IRQ;
+    COMB_NVIC_IPR(COMB_MPS2_TIMER1_IRQ) = 0x40u; /* above SysTick */
+    COMB_CMSDK_TIMER_RELOAD(COMB_MPS2_TIMER1_BASE) = 613u;
+    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = COMB_CMSDK_TIMER_EN | COMB_CMSDK_TIMER_IRQEN;
+    COMB_NVIC_ISER0 = 1u << COMB_MPS2_TIMER1_IRQ;
 
     for (uint32_t i = 0; i < N_THREAD; i++)
         comb_transport_swit(2, 4, i);
 
-    SYST_CSR = 0u;
-    TIMER1_CTRL = 0u;
+    COMB_SYST_CSR = 0u;
+    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = 0u;
     comb_eprintf("stress: thread=%lu systick=%lu timer=%lu dropped=%lu\n", (unsigned long)N_THREAD,
                  (unsigned long)systick_count, (unsigned long)timer_count,
                  (unsigned long)comb_transport_dropped());

@@ -24,6 +24,18 @@
 #define COMB_SCB_BFAR  (*(volatile uint32_t *)0xE000ED38u) /* Mainline only */
 #define COMB_SHCSR_FAULTS_ENA (7u << 16) /* MEMFAULTENA | BUSFAULTENA | USGFAULTENA */
 
+/* SysTick, system handler priorities, NVIC (first 32 IRQs). NVIC_IPR is
+ * byte-addressed here: fine on Mainline and on QEMU; real ARMv6-M cores need
+ * word access to the priority registers. */
+#define COMB_SYST_CSR    (*(volatile uint32_t *)0xE000E010u)
+#define COMB_SYST_RVR    (*(volatile uint32_t *)0xE000E014u)
+#define COMB_SYST_CVR    (*(volatile uint32_t *)0xE000E018u)
+#define COMB_SCB_SHPR3   (*(volatile uint32_t *)0xE000ED20u)
+#define COMB_NVIC_ISER0  (*(volatile uint32_t *)0xE000E100u)
+#define COMB_NVIC_ICER0  (*(volatile uint32_t *)0xE000E180u)
+#define COMB_NVIC_ISPR0  (*(volatile uint32_t *)0xE000E200u)
+#define COMB_NVIC_IPR(n) (*(volatile uint8_t *)(0xE000E400u + (n)))
+
 /* Semihosting SYS_EXIT (needs a debugger or QEMU -semihosting-config enable=on;
  * on a bare board without one the BKPT faults): status 0 ->
  * ADP_Stopped_ApplicationExit (QEMU exits 0), else ADP_Stopped_RunTimeErrorUnknown
