@@ -1,12 +1,13 @@
-/* Status line and baud-rate hint logic for comb log (capture_status.h). */
+/* Status line and baud-rate hint logic of the capture commands (capture_status.h). */
 #include "comb/capture_status.h"
 
 #include <stdio.h>
 #include <string.h>
 
-void comb_status_init(comb_status *s, int64_t now_ns)
+void comb_status_init(comb_status *s, int64_t now_ns, const char *label)
 {
     memset(s, 0, sizeof *s);
+    s->label = label;
     s->start_ns = now_ns;
     s->last_ns = now_ns;
 }
@@ -60,8 +61,8 @@ size_t comb_status_format(const comb_status *s, const comb_status_sample *c, int
     comb_status_fmt_rate(s->bytes_per_s, "B/s", bps, sizeof bps);
     comb_status_fmt_rate(s->packets_per_s, "pkt/s", pps, sizeof pps);
     int n = snprintf(buf, cap,
-                     "comb log: %lld:%02lld:%02lld  %s  %s  %llu events  %llu overflows  %llu errors  %llu skipped",
-                     (long long)(el / 3600), (long long)(el / 60 % 60), (long long)(el % 60), bps, pps,
+                     "%s: %lld:%02lld:%02lld  %s  %s  %llu events  %llu overflows  %llu errors  %llu skipped",
+                     s->label, (long long)(el / 3600), (long long)(el / 60 % 60), (long long)(el % 60), bps, pps,
                      (unsigned long long)c->events, (unsigned long long)c->overflows,
                      (unsigned long long)c->decode_errors, (unsigned long long)c->bytes_skipped);
     size_t len = n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
@@ -83,8 +84,8 @@ bool comb_status_baud_hint(comb_status *s, const comb_status_sample *c, char *bu
         return false;
     unsigned pct = (unsigned)(skipped * 100 / c->bytes);
     snprintf(buf, cap,
-             "comb log: hint: %u%% of the first %llu bytes could not be decoded (%llu decode errors): the baud rate is "
+             "%s: hint: %u%% of the first %llu bytes could not be decoded (%llu decode errors): the baud rate is "
              "probably wrong (it must match the target's within about 3%%)",
-             pct, (unsigned long long)c->bytes, (unsigned long long)c->decode_errors);
+             s->label, pct, (unsigned long long)c->bytes, (unsigned long long)c->decode_errors);
     return true;
 }

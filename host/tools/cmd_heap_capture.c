@@ -11,28 +11,31 @@
 #include "comb/drone_heaptrace.h"
 #include "comb/heap_trace.h"
 #include "comb/session_store.h"
+#include "comb/tpiu_deformatter.h"
 #include "heap_cli.h"
 
 /* ---- trace ----------------------------------------------------------------------- */
 
 int heap_cmd_trace(int argc, char **argv)
 {
-    const char *db = NULL;
+    const char *db = NULL, *tpiu = NULL;
     bool assume_sync = false, no_ack = false, quiet = false;
     const heap_opt opts[] = {{"--db", "a database file", &db, NULL},
                              {"--assume-sync", NULL, NULL, &assume_sync},
                              {"--no-ack", NULL, NULL, &no_ack},
+                             {"--tpiu", "a trace ID (ITM: usually 1)", &tpiu, NULL},
                              {"--quiet", NULL, NULL, &quiet}};
     const char *pos[1];
     unsigned npos;
     int rc = heap_parse_opts("trace", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
     if (rc == 3) {
-        printf("usage: comb heap trace --db FILE [--assume-sync] [--no-ack] [--quiet] SOURCE\n"
+        printf("usage: comb heap trace --db FILE [--assume-sync] [--no-ack] [--tpiu ID] [--quiet] SOURCE\n"
                "\n"
                "Captures a heap trace alone: port 31's events (and the session events) into a new\n"
-               "session of FILE; log ports are neither printed nor stored. SOURCE as for comb log\n"
-               "(serial:DEV[@BAUD], file:PATH, -, tcp:HOST:PORT, unix:PATH). A heap trace is also\n"
-               "part of every `comb log --db` session.\n");
+               "session of FILE; log ports are neither printed nor stored. SOURCE and the options\n"
+               "as for comb log (serial:DEV[@BAUD], file:PATH, -, tcp:HOST:PORT, unix:PATH; --tpiu:\n"
+               "TPIU formatter frames, keep trace ID). A heap trace is also part of every\n"
+               "`comb log --db` session.\n");
         return 0;
     }
     if (rc)
@@ -41,13 +44,22 @@ int heap_cmd_trace(int argc, char **argv)
         fprintf(stderr, "comb heap trace: --db FILE is required\n");
         return 2;
     }
+    uint8_t tpiu_id = 0;
+    char err[200];
+    if (tpiu && comb_tpiu_parse_id(tpiu, &tpiu_id, err, sizeof err)) {
+        fprintf(stderr, "comb heap trace: %s\n", err);
+        return 2;
+    }
     if (npos != 1) {
         fprintf(stderr, "comb heap trace: no SOURCE given (try comb heap trace --help)\n");
         return 2;
     }
     char settings[256];
-    snprintf(settings, sizeof settings, "{\"mode\":\"heap_trace\",\"ports\":[31],\"sync\":\"%s\",\"ack\":%s}",
-             assume_sync ? "assume" : "wait", no_ack ? "false" : "true");
+    int n = snprintf(settings, sizeof settings, "{\"mode\":\"heap_trace\",\"ports\":[31],\"sync\":\"%s\",\"ack\":%s",
+                     assume_sync ? "assume" : "wait", no_ack ? "false" : "true");
+    if (tpiu)
+        n += snprintf(settings + n, sizeof settings - (size_t)n, ",\"tpiu\":%u", (unsigned)tpiu_id);
+    snprintf(settings + n, sizeof settings - (size_t)n, "}");
     capture_run_args a = {.cmd = "comb heap trace",
                           .spec = pos[0],
                           .db_path = db,
@@ -55,6 +67,7 @@ int heap_cmd_trace(int argc, char **argv)
                           .assume_sync = assume_sync,
                           .ack = !no_ack,
                           .quiet = quiet,
+                          .tpiu_id = tpiu ? tpiu_id : -1,
                           .store_ports = 1u << 31};
     return capture_run(&a);
 }

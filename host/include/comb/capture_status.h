@@ -36,6 +36,7 @@ typedef struct comb_status_sample {
 } comb_status_sample;
 
 typedef struct comb_status {
+    const char *label; /* prefix of both texts: the command, e.g. "comb log" */
     int64_t start_ns;  /* init time */
     int64_t last_ns;   /* time of the last update */
     comb_status_sample last;
@@ -43,7 +44,8 @@ typedef struct comb_status {
     bool hint_decided; /* the baud hint was given or ruled out */
 } comb_status;
 
-void comb_status_init(comb_status *s, int64_t now_ns);
+/* `label` (not copied; must outlive s) starts the status line and the hint. */
+void comb_status_init(comb_status *s, int64_t now_ns, const char *label);
 
 /* True when a refresh is due (COMB_STATUS_INTERVAL_NS since the last update). */
 bool comb_status_due(const comb_status *s, int64_t now_ns);

@@ -24,7 +24,7 @@ static void test_due(void)
 {
     comb_status s;
     int64_t t0 = 1700000000 * S;
-    comb_status_init(&s, t0);
+    comb_status_init(&s, t0, "comb log");
     CHECK(!comb_status_due(&s, t0));
     CHECK(!comb_status_due(&s, t0 + 249 * MS));
     CHECK(comb_status_due(&s, t0 + 250 * MS));
@@ -39,7 +39,7 @@ static void test_rates_and_text(void)
 {
     comb_status s;
     int64_t t0 = 5 * S;
-    comb_status_init(&s, t0);
+    comb_status_init(&s, t0, "comb log");
     comb_status_sample c = {.bytes = 300000, .packets = 60000, .events = 12345, .overflows = 2, .decode_errors = 3,
                             .bytes_skipped = 44};
     comb_status_update(&s, &c, t0 + 250 * MS);
@@ -111,7 +111,7 @@ static void test_baud_hint(void)
 {
     comb_status s;
     char hint[300];
-    comb_status_init(&s, 0);
+    comb_status_init(&s, 0, "comb log");
 
     /* not enough bytes to judge: no decision yet */
     comb_status_sample c = {.bytes = 4095, .bytes_skipped = 4095};
@@ -131,7 +131,7 @@ static void test_baud_hint(void)
 
     /* a clean start (joined mid-stream: up to a KiB before the first sync): no hint,
      * and no later hint either: "right after start" only */
-    comb_status_init(&s, 0);
+    comb_status_init(&s, 0, "comb log");
     comb_status_sample ok = {.bytes = 4096, .bytes_skipped = 1023, .decode_errors = 1};
     CHECK(!comb_status_baud_hint(&s, &ok, hint, sizeof hint));
     CHECK(s.hint_decided);
@@ -139,28 +139,42 @@ static void test_baud_hint(void)
     CHECK(!comb_status_baud_hint(&s, &bad, hint, sizeof hint));
 
     /* exactly half skipped: hint; just under: none */
-    comb_status_init(&s, 0);
+    comb_status_init(&s, 0, "comb log");
     comb_status_sample half = {.bytes = 8192, .bytes_skipped = 4096};
     CHECK(comb_status_baud_hint(&s, &half, hint, sizeof hint));
     check_contains(hint, "50%");
-    comb_status_init(&s, 0);
+    comb_status_init(&s, 0, "comb log");
     half.bytes_skipped = 4095;
     CHECK(!comb_status_baud_hint(&s, &half, hint, sizeof hint));
 
     /* synchronised but one decode error per 128 bytes or more: hint */
-    comb_status_init(&s, 0);
+    comb_status_init(&s, 0, "comb log");
     comb_status_sample dense = {.bytes = 8192, .bytes_skipped = 600, .decode_errors = 64};
     CHECK(comb_status_baud_hint(&s, &dense, hint, sizeof hint));
     check_contains(hint, "64 decode errors");
-    comb_status_init(&s, 0);
+    comb_status_init(&s, 0, "comb log");
     dense.decode_errors = 63;
     CHECK(!comb_status_baud_hint(&s, &dense, hint, sizeof hint));
 
     /* inconsistent input (more skipped than read) is clamped, not a crash */
-    comb_status_init(&s, 0);
+    comb_status_init(&s, 0, "comb log");
     comb_status_sample odd = {.bytes = 5000, .bytes_skipped = 9000};
     CHECK(comb_status_baud_hint(&s, &odd, hint, sizeof hint));
     check_contains(hint, "100%");
+}
+
+/* Both texts start with the command they run under. */
+static void test_label(void)
+{
+    comb_status s;
+    char text[300];
+    comb_status_init(&s, 0, "comb heap trace");
+    comb_status_sample c = {.bytes = 4096, .bytes_skipped = 4096, .decode_errors = 1};
+    comb_status_update(&s, &c, 250000000);
+    comb_status_format(&s, &c, 250000000, text, sizeof text, 0);
+    CHECK(strncmp(text, "comb heap trace: 0:00:00  ", 26) == 0);
+    CHECK(comb_status_baud_hint(&s, &c, text, sizeof text));
+    CHECK(strncmp(text, "comb heap trace: hint: ", 23) == 0);
 }
 
 int main(void)
@@ -169,5 +183,6 @@ int main(void)
     test_rates_and_text();
     test_fmt_rate();
     test_baud_hint();
+    test_label();
     return check_finish("test_capture_status");
 }
