@@ -13,6 +13,7 @@
 #include "comb/session_store.h"
 #include "comb/tpiu_deformatter.h"
 #include "heap_cli.h"
+#include "json_text.h"
 
 /* ---- trace ----------------------------------------------------------------------- */
 
@@ -110,21 +111,6 @@ static int read_all(const char *path, uint8_t **data, size_t *len)
     return 0;
 }
 
-static void json_path(char *buf, size_t cap, const char *s)
-{
-    size_t n = 0;
-    for (; *s && n + 8 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            n += (size_t)snprintf(buf + n, cap - n, "\\%c", c);
-        else if (c < 0x20)
-            n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", c);
-        else
-            buf[n++] = (char)c;
-    }
-    buf[n] = 0;
-}
-
 int heap_cmd_import(int argc, char **argv)
 {
     const char *drone = NULL, *db = NULL;
@@ -219,10 +205,10 @@ int heap_cmd_import(int argc, char **argv)
         fprintf(stderr, "%s: %s: %" PRIu64 " deallocations of a size with no live allocation were ignored\n", w,
                 drone, an.free_unmatched);
 
-    char err[600], settings[2048], path_json[1024];
-    json_path(path_json, sizeof path_json, drone);
+    char err[600], settings[2048], path_json[1024] = "";
+    json_append_string(path_json, sizeof path_json, drone);
     snprintf(settings, sizeof settings,
-             "{\"import\":\"drone-heaptrace\",\"file\":\"%s\",\"words\":%" PRIu64 ",\"invalid_words\":%" PRIu64
+             "{\"import\":\"drone-heaptrace\",\"file\":%s,\"words\":%" PRIu64 ",\"invalid_words\":%" PRIu64
              ",\"broken_frames\":%" PRIu64 ",\"trailing_bytes\":%" PRIu64 ",\"size_truncation_suspected\":%s"
              ",\"zero_size_allocs\":%" PRIu64 ",\"resizes_to_256\":%" PRIu64 ",\"truncated_confirmed\":%" PRIu64
              ",\"repaired_mod256\":%" PRIu64 ",\"double_traced\":%" PRIu64 ",\"free_unmatched\":%" PRIu64 "}",

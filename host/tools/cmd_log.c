@@ -13,6 +13,7 @@
 #include "comb/output_selector.h"
 #include "comb/tpiu_deformatter.h"
 #include "commands.h"
+#include "json_text.h"
 
 static void usage(FILE *f)
 {
@@ -28,26 +29,6 @@ static void usage(FILE *f)
             "  --no-ack       do not acknowledge the firmware's end-of-session event\n"
             "  --tpiu ID      the input is in TPIU/CoreSight formatter frames: keep trace ID (ITM: usually 1)\n"
             "  --quiet        no status line and no summary line on stderr\n");
-}
-
-/* Appends s to buf as a JSON string literal. */
-static void json_str(char *buf, size_t cap, const char *s)
-{
-    size_t n = strlen(buf);
-    if (n + 2 >= cap)
-        return;
-    buf[n++] = '"';
-    for (; *s && n + 8 < cap; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            n += (size_t)snprintf(buf + n, cap - n, "\\%c", ch);
-        else if (ch < 0x20)
-            n += (size_t)snprintf(buf + n, cap - n, "\\u%04x", ch);
-        else
-            buf[n++] = (char)ch;
-    }
-    buf[n++] = '"';
-    buf[n] = 0;
 }
 
 int cmd_log(int argc, char **argv)
@@ -114,7 +95,7 @@ int cmd_log(int argc, char **argv)
     for (int i = 0; i < nout; i++) {
         if (i)
             strncat(settings, ",", sizeof settings - strlen(settings) - 1);
-        json_str(settings, sizeof settings, outs_argv[i]);
+        json_append_string(settings, sizeof settings, outs_argv[i]);
     }
     free(outs_argv);
     size_t n = strlen(settings);
