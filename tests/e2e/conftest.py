@@ -4,6 +4,7 @@ COMB_BUILD_DIR (set by `make test`) points at the CMake build tree; by default
 build/test under the project root.
 """
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -91,3 +92,58 @@ def qemu_socket(qemu, tmp_path):
     yield start
     for q in started:
         q.kill()
+
+
+def wait_for_fd(pid: int, path: str, timeout=10) -> bool:
+    """True once process `pid` holds `path` open (read from /proc, no guessed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
+                        return True
+                except OSError:
+                    pass
+        except OSError:
+            return False
+        time.sleep(0.02)
+    return False
+
+
+def capture_over_pty(qemu_bin: str, comb_bin: str, elf, db, tmp_path, timeout=60):
+    """Runs `elf` in QEMU with UART0 on a pty and captures it with
+    `comb log --db DB serial:PTY`, as from a USB-UART.
+
+    QEMU drops what the guest writes while nobody has the pty open, so QEMU
+    starts paused (-S) and is resumed from its monitor only once comb holds the
+    pty. Returns (QEMU's exit status, comb's CompletedProcess)."""
+    mon = tmp_path / f"mon-{Path(db).stem}.sock"
+    proc = subprocess.Popen([qemu_bin, "-M", "mps2-an385", "-display", "none", "-S",
+                             "-monitor", f"unix:{mon},server=on,wait=off",
+                             "-semihosting-config", "enable=on,target=native",
+                             "-serial", "pty", "-kernel", str(elf)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    log = None
+    try:
+        line = proc.stdout.readline().decode()  # QEMU 7.2 announces the pty on stdout
+        m = re.search(r"(/dev/pts/\d+)", line)
+        assert m, f"QEMU did not report its pty: {line!r}"
+        pty = m.group(1)
+        args = [comb_bin, "log", "--db", str(db), f"serial:{pty}@2000000"]
+        log = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert wait_for_fd(log.pid, pty), "comb did not open the pty"
+        for _ in range(200):
+            if mon.exists():
+                break
+            time.sleep(0.02)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(str(mon))
+            s.sendall(b"cont\n")
+            rc = proc.wait(timeout=timeout)
+        out, err = log.communicate(timeout=30)
+    finally:
+        for p in (proc, log):
+            if p and p.poll() is None:
+                p.kill()
+    return rc, subprocess.CompletedProcess(args, log.returncode, out, err)

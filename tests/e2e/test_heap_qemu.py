@@ -10,14 +10,12 @@ real `comb log` into the session database, and checked there in SQL.
   session end, exit 0), with caller addresses that point into its code.
 """
 import re
-import socket
 import sqlite3
 import subprocess
-import time
 
 import pytest
 
-from conftest import QEMU_BASE
+from conftest import QEMU_BASE, capture_over_pty
 
 # Per block (ptr): +1 for heap_alloc and the new block of heap_realloc, -1 for
 # heap_free and the old block of heap_realloc, 0 for heap_resize. Walking each
@@ -116,24 +114,6 @@ def test_heapstress_nested_interrupts_100k_ops(comb, firmware, qemu, tmp_path, i
     con.close()
 
 
-def _wait_for_fd(pid, path, timeout=10):
-    """True once process `pid` holds `path` open."""
-    import os
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                try:
-                    if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
-                        return True
-                except OSError:
-                    pass
-        except OSError:
-            return False
-        time.sleep(0.02)
-    return False
-
-
 def _symbols(elf):
     """name -> (start, end) of the FUNC symbols of an ELF."""
     out = subprocess.run(["arm-none-eabi-nm", "-S", "--defined-only", elf], capture_output=True, text=True).stdout
@@ -154,34 +134,8 @@ def test_heapdemo_live_capture(comb, firmware, qemu, tmp_path):
     comb acknowledged SESSION_END and every block came back."""
     elf = firmware("heapdemo")
     db = tmp_path / "demo.db"
-    mon = tmp_path / "mon.sock"
-    proc = subprocess.Popen([qemu, "-M", "mps2-an385", "-display", "none", "-S",
-                             "-monitor", f"unix:{mon},server=on,wait=off",
-                             "-semihosting-config", "enable=on,target=native",
-                             "-serial", "pty", "-kernel", elf],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    log = None
-    try:
-        line = proc.stdout.readline().decode()
-        m = re.search(r"(/dev/pts/\d+)", line)
-        assert m, line
-        pty = m.group(1)
-        log = subprocess.Popen([comb, "log", "--db", str(db), f"serial:{pty}@2000000"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert _wait_for_fd(log.pid, pty), "comb did not open the pty"
-        for _ in range(200):
-            if mon.exists():
-                break
-            time.sleep(0.02)
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(str(mon))
-            s.sendall(b"cont\n")
-            rc = proc.wait(timeout=60)
-        out, err = log.communicate(timeout=30)
-    finally:
-        for p in (proc, log):
-            if p and p.poll() is None:
-                p.kill()
+    rc, log = capture_over_pty(qemu, comb, elf, db, tmp_path)
+    out, err = log.stdout, log.stderr
     text = out.decode()
     assert rc == 0, text + err.decode()
     assert "heapdemo: in use at exit 0, failures 0" in text, text

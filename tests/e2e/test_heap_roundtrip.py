@@ -5,13 +5,11 @@ Drone.toml -> the firmware is rebuilt with that layout (the build runs
 zero failures for both runs, and the firmware itself counted none."""
 import re
 import shutil
-import socket
 import subprocess
-import time
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, capture_over_pty
 
 HEAPDEMO = ROOT / "firmware" / "examples" / "heapdemo"
 
@@ -23,36 +21,9 @@ def run_captured(qemu, comb, elf, db, tmp_path):
     """heapdemo through a pty into `comb log --db` (as test_heap_qemu.py: a pty
     buffers like a UART; QEMU starts paused until comb holds the pty). Returns
     (exit status, port 0 text)."""
-    from test_hello_qemu import _wait_for_fd
-    mon = tmp_path / f"mon-{db.stem}.sock"
-    proc = subprocess.Popen([qemu, "-M", "mps2-an385", "-display", "none", "-S",
-                             "-monitor", f"unix:{mon},server=on,wait=off",
-                             "-semihosting-config", "enable=on,target=native",
-                             "-serial", "pty", "-kernel", str(elf)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    log = None
-    try:
-        m = re.search(r"(/dev/pts/\d+)", proc.stdout.readline().decode())
-        assert m, "QEMU did not report its pty"
-        pty = m.group(1)
-        log = subprocess.Popen([comb, "log", "--db", str(db), f"serial:{pty}@2000000"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert _wait_for_fd(log.pid, pty), "comb did not open the pty"
-        for _ in range(200):
-            if mon.exists():
-                break
-            time.sleep(0.02)
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(str(mon))
-            s.sendall(b"cont\n")
-            rc = proc.wait(timeout=120)
-        out, err = log.communicate(timeout=30)
-    finally:
-        for p in (proc, log):
-            if p and p.poll() is None:
-                p.kill()
-    assert log.returncode == 0, err.decode()
-    return rc, out.decode()
+    rc, log = capture_over_pty(qemu, comb, elf, db, tmp_path, timeout=120)
+    assert log.returncode == 0, log.stderr.decode()
+    return rc, log.stdout.decode()
 
 
 def test_generate_rebuild_verify(comb, firmware, qemu, tmp_path):

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import QEMU_BASE
+from conftest import capture_over_pty
 
 
 def run_log(comb, args, timeout=60):
@@ -74,60 +74,15 @@ def test_hello_build_id_matches_elf(comb, firmware, qemu_socket, tmp_path):
     assert build_id == f"{hi:08x}{lo:08x}"
 
 
-def _wait_for_fd(pid, path, timeout=10):
-    """True once process `pid` holds `path` open (read from /proc, no sleeps guessed)."""
-    import os
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                try:
-                    if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
-                        return True
-                except OSError:
-                    pass
-        except OSError:
-            return False
-        time.sleep(0.02)
-    return False
-
-
 def test_hello_over_pty(comb, firmware, qemu, tmp_path):
     """Capture through a pty, as from a USB-UART. QEMU drops what the guest writes
     while nobody has the pty open, so QEMU starts paused (-S) and is resumed from
     its monitor once comb holds the pty. At exit a pty loses the tail of the
     stream if QEMU quits right after writing; the SESSION_END acknowledgement
     makes the firmware wait, so nothing is lost."""
-    import socket as so
     db = tmp_path / "p.db"
-    mon = tmp_path / "mon.sock"
-    proc = subprocess.Popen([qemu, "-M", "mps2-an385", "-display", "none", "-S",
-                             "-monitor", f"unix:{mon},server=on,wait=off",
-                             "-semihosting-config", "enable=on,target=native",
-                             "-serial", "pty", "-kernel", firmware("hello")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    log = None
-    try:
-        line = proc.stdout.readline().decode()  # QEMU 7.2 announces the pty on stdout
-        m = re.search(r"(/dev/pts/\d+)", line)
-        assert m, line
-        pty = m.group(1)
-        log = subprocess.Popen([comb, "log", "--db", str(db), f"serial:{pty}@2000000"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert _wait_for_fd(log.pid, pty), "comb did not open the pty"
-        for _ in range(200):
-            if mon.exists():
-                break
-            time.sleep(0.02)
-        with so.socket(so.AF_UNIX, so.SOCK_STREAM) as s:
-            s.connect(str(mon))
-            s.sendall(b"cont\n")
-            rc = proc.wait(timeout=30)
-        out, err = log.communicate(timeout=30)
-    finally:
-        for p in (proc, log):
-            if p and p.poll() is None:
-                p.kill()
+    rc, log = capture_over_pty(qemu, comb, firmware("hello"), db, tmp_path, timeout=30)
+    out, err = log.stdout, log.stderr
     assert out.decode() == "Hello, world!\n", err.decode()
     assert rc == 0
     con = sqlite3.connect(db)
