@@ -127,6 +127,8 @@ static void on_event(void *ctx, const comb_trace_event *ev)
             if (ev->port == COMB_PORT_HEAP && ev->schema && ev->type >= COMB_EVT_HEAP_ALLOC &&
                 ev->type <= COMB_EVT_HEAP_FAIL && !c->store_failed)
                 store_result(c, store_heap_event(c, ev, ts64));
+            else if (ev->port == COMB_PORT_SCHED && ev->type >= COMB_EVT_THREAD_WAKEUP && !c->store_failed)
+                store_result(c, comb_store_sched_event(c->cfg.store, ev, ts64));
         }
     }
     if (ev->type == COMB_EVT_SESSION_END) {

@@ -13,7 +13,7 @@ struct comb_store {
     int64_t seq_log, seq_event, seq_error;
     bool failed;
     char errmsg[256];
-    sqlite3_stmt *ins_log, *ins_event, *ins_error, *upd_counters, *ins_heap;
+    sqlite3_stmt *ins_log, *ins_event, *ins_error, *upd_counters, *ins_heap, *ins_sched;
 };
 
 /* Schema history: index i holds the SQL that takes a file from version i to i+1. */
@@ -60,6 +60,22 @@ static const char *const migrations[] = {
     "    json_extract(fields, '$.old'), json_extract(fields, '$.size'), NULL, json_extract(fields, '$.caller'), depth"
     "  FROM trace_event WHERE port = 31 AND name IN"
     "    ('heap_alloc', 'heap_free', 'heap_realloc', 'heap_resize', 'heap_fail');",
+    /* 2 -> 3: typed scheduler events; a version-2 file gets them from its port-30 trace_event rows */
+    "CREATE TABLE sched_event ("
+    "  session INTEGER NOT NULL REFERENCES session(id),"
+    "  seq INTEGER NOT NULL, offset INTEGER NOT NULL, kind TEXT NOT NULL, ts INTEGER,"
+    "  thr INTEGER NOT NULL, from_thr INTEGER, fiber INTEGER, depth INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (session, seq)) WITHOUT ROWID;"
+    "INSERT INTO sched_event(session, seq, offset, kind, ts, thr, from_thr, fiber, depth)"
+    "  SELECT session, seq, offset,"
+    "    CASE name WHEN 'thread_wakeup' THEN 'wakeup' WHEN 'thread_enter' THEN 'enter'"
+    "      WHEN 'thread_exit' THEN 'exit' ELSE name END, ts,"
+    "    CASE name WHEN 'thread_wakeup' THEN json_extract(fields, '$.ids') & 255"
+    "      ELSE json_extract(fields, '$.thr') END,"
+    "    CASE name WHEN 'thread_wakeup' THEN (json_extract(fields, '$.ids') >> 8) & 255 END,"
+    "    json_extract(fields, '$.fiber'), depth"
+    "  FROM trace_event WHERE port = 30 AND name IN ('thread_wakeup', 'thread_enter', 'thread_exit',"
+    "    'fiber_added', 'fiber_resumed', 'fiber_yielded', 'fiber_completed');",
 };
 #define SCHEMA_STEPS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -179,6 +195,7 @@ int comb_store_session_begin(comb_store *s, const char *source, const char *sett
         prepare(s, "INSERT INTO trace_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_event) ||
         prepare(s, "INSERT INTO decode_error VALUES (?, ?, ?, ?, ?, ?, ?)", &s->ins_error) ||
         prepare(s, "INSERT INTO heap_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_heap) ||
+        prepare(s, "INSERT INTO sched_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_sched) ||
         prepare(s,
                 "UPDATE session SET bytes=?, packets=?, events=?, log_lines=?, overflows=?, decode_errors=?,"
                 " bytes_skipped=?, trace_errors=?, dropped=?, acks=? WHERE id=?",
@@ -302,6 +319,51 @@ int comb_store_heap_event(comb_store *s, const comb_heap_raw *r)
     return step_reset(s, st, "store heap event");
 }
 
+const char *comb_sched_kind_name(unsigned type)
+{
+    switch (type) {
+    case COMB_EVT_THREAD_WAKEUP: return "wakeup";
+    case COMB_EVT_THREAD_ENTER: return "enter";
+    case COMB_EVT_THREAD_EXIT: return "exit";
+    case COMB_EVT_FIBER_ADDED: return "fiber_added";
+    case COMB_EVT_FIBER_RESUMED: return "fiber_resumed";
+    case COMB_EVT_FIBER_YIELDED: return "fiber_yielded";
+    case COMB_EVT_FIBER_COMPLETED: return "fiber_completed";
+    default: return NULL;
+    }
+}
+
+int comb_store_sched_event(comb_store *s, const comb_trace_event *ev, int64_t ts64)
+{
+    if (s->failed)
+        return -1;
+    const char *kind = ev->port == COMB_PORT_SCHED && ev->schema ? comb_sched_kind_name(ev->type) : NULL;
+    if (!kind)
+        return 0;
+    uint32_t v;
+    sqlite3_stmt *st = s->ins_sched;
+    sqlite3_bind_int64(st, 1, s->session);
+    sqlite3_bind_int64(st, 2, s->seq_event - 1);
+    sqlite3_bind_int64(st, 3, (int64_t)ev->offset);
+    sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
+    if (ts64 >= 0)
+        sqlite3_bind_int64(st, 5, ts64);
+    if (ev->type == COMB_EVT_THREAD_WAKEUP) {
+        v = 0;
+        comb_trace_event_field(ev, "ids", &v);
+        sqlite3_bind_int(st, 6, (int)(v & 0xFFu));
+        sqlite3_bind_int(st, 7, (int)((v >> 8) & 0xFFu));
+    } else {
+        v = 0;
+        comb_trace_event_field(ev, "thr", &v);
+        sqlite3_bind_int(st, 6, (int)v);
+        if (comb_trace_event_field(ev, "fiber", &v))
+            sqlite3_bind_int64(st, 8, v);
+    }
+    sqlite3_bind_int(st, 9, ev->depth);
+    return step_reset(s, st, "store scheduler event");
+}
+
 struct sqlite3 *comb_store_handle(comb_store *s)
 {
     return s->db;
@@ -372,6 +434,7 @@ void comb_store_close(comb_store *s)
     sqlite3_finalize(s->ins_error);
     sqlite3_finalize(s->upd_counters);
     sqlite3_finalize(s->ins_heap);
+    sqlite3_finalize(s->ins_sched);
     if (s->db) {
         if (!sqlite3_get_autocommit(s->db))
             sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL); /* keep what was captured */

@@ -21,7 +21,7 @@
 #include "comb/heap_trace.h"
 #include "comb/trace_decoder.h"
 
-#define COMB_SCHEMA_VERSION 2
+#define COMB_SCHEMA_VERSION 3
 
 typedef struct comb_store comb_store;
 
@@ -55,6 +55,15 @@ int64_t comb_store_last_event_seq(const comb_store *s);
 /* One typed heap event (table heap_event, schema version 2). r->seq is its key:
  * the seq of its trace_event row for captures, a counter for imports. */
 int comb_store_heap_event(comb_store *s, const comb_heap_raw *r);
+
+/* The typed sched_event row (schema version 3) of a port-30 scheduler event
+ * (thread_wakeup ... fiber_completed) that was just stored with
+ * comb_store_event (it shares that row's seq). Other events: nothing, 0. */
+int comb_store_sched_event(comb_store *s, const comb_trace_event *ev, int64_t ts64);
+
+/* sched_event.kind of a scheduler event type ("wakeup", "enter", "exit",
+ * "fiber_added", ...); NULL for other types. */
+const char *comb_sched_kind_name(unsigned type);
 
 /* The SQLite connection, for readers (host/src/heap_session.c). */
 struct sqlite3;

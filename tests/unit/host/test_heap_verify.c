@@ -160,7 +160,7 @@ static void test_capture_to_verify(void)
     w.n = 0;
     workload(&w);
     int64_t id = capture(db, &w, 0);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version"), 2);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version"), COMB_SCHEMA_VERSION);
     CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event"), 5 * 16 + 7);
     /* heap_event.seq is the trace_event seq of the same event */
     CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event h JOIN trace_event e USING (session, seq)"
@@ -297,12 +297,12 @@ static void test_migration(void)
     long long n = q_int(db, "SELECT count(*) FROM heap_event");
     sqlite3 *d;
     sqlite3_open(db, &d);
-    CHECK(sqlite3_exec(d, "DROP TABLE heap_event; PRAGMA user_version = 1;", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(d, "DROP TABLE heap_event; DROP TABLE sched_event; PRAGMA user_version = 1;", NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(d);
     comb_heap_session s;
     char err[300];
     CHECK(comb_heap_session_load(db, 0, &s, err, sizeof err) == 0);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version"), 2);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version"), COMB_SCHEMA_VERSION);
     CHECK_EQ_U64(s.n, (unsigned long long)n);
     CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event WHERE kind='realloc' AND ptr=536872512 AND "
                            "old_ptr=536872448 AND size=30"),

@@ -1,5 +1,5 @@
 /*
- * Session store (docs/schema.md, version 2): schema creation and versioning,
+ * Session store (docs/schema.md, version 3): schema creation and versioning,
  * refusal of newer and non-SQLite files, the columns each call writes, and
  * durability (WAL, checkpoints, a crash between checkpoints).
  */
@@ -119,7 +119,7 @@ static void test_fresh_file(void)
     sqlite3 *db = db_open(path);
     char buf[256];
     CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), COMB_SCHEMA_VERSION);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 2);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 3);
     CHECK_STR(q_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     CHECK_EQ_U64(q_int(db,
                        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
@@ -152,7 +152,7 @@ static void test_fresh_file(void)
     CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
     comb_store_close(s);
     db = db_open(path);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 2);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 3);
     sqlite3_close(db);
     test_remove_db(path);
 }
@@ -196,7 +196,7 @@ static void test_refusals(void)
     }
     test_remove_db(path);
 
-    /* version 2: also newer than this build */
+    /* one above this build: also newer */
     test_tmp_path(path, sizeof path, "v2.db");
     make_db_with_version(path, COMB_SCHEMA_VERSION + 1, 1);
     err[0] = 0;
@@ -446,12 +446,78 @@ static void test_columns(void)
     CHECK_STR(q_text(db, "PRAGMA integrity_check", buf, sizeof buf), "ok");
     CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM pragma_foreign_key_check", NULL), 0);
     CHECK_STR(q_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 2);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 3);
     sqlite3_close(db);
     test_remove_db(path);
 }
 
 /* Checkpoint, then close without session_end: everything stays. */
+/* Scheduler events get a typed sched_event row (version 3) sharing their
+ * trace_event seq; a version-2 file gets them from its trace_event rows. */
+static void test_sched_events(void)
+{
+    char path[300];
+    test_tmp_path(path, sizeof path, "sched.db");
+    comb_store *s = NULL;
+    char err[512] = "";
+    int64_t id = 0;
+    CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
+    CHECK(comb_store_session_begin(s, "file:x", "{}", &id) == 0);
+    static const uint8_t sz2[2] = {2, 4}, sz3[3] = {2, 4, 4};
+    const uint32_t wk[2] = {0xFF03u, 1000}, en[2] = {3, 1010}, ex[2] = {3, 1100};
+    const uint32_t fa[3] = {3, 0x20000100u, 990}, fr[3] = {3, 0x20000100u, 1020}, fc[3] = {3, 0x20000100u, 1090};
+    const uint32_t wk2[2] = {0x0301u, 1050}, fy[3] = {1, 0x20000200u, 1060};
+    comb_trace_event evs[] = {
+        make_event(30, COMB_EVT_FIBER_ADDED, 3, sz3, fa, 10, 0),     make_event(30, COMB_EVT_THREAD_WAKEUP, 2, sz2, wk, 25, 0),
+        make_event(30, COMB_EVT_THREAD_ENTER, 2, sz2, en, 35, 0),    make_event(30, COMB_EVT_FIBER_RESUMED, 3, sz3, fr, 45, 0),
+        make_event(30, COMB_EVT_THREAD_WAKEUP, 2, sz2, wk2, 60, 1),  make_event(30, COMB_EVT_FIBER_YIELDED, 3, sz3, fy, 70, 2),
+        make_event(30, COMB_EVT_FIBER_COMPLETED, 3, sz3, fc, 80, 0), make_event(30, COMB_EVT_THREAD_EXIT, 2, sz2, ex, 95, 0),
+    };
+    const uint32_t ts[] = {990, 1000, 1010, 1020, 1050, 1060, 1090, 1100};
+    for (unsigned i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+        CHECK(comb_store_event(s, &evs[i], ts[i]) == 0);
+        CHECK(comb_store_sched_event(s, &evs[i], ts[i]) == 0);
+    }
+    /* a heap event and an unknown port-30 type get no sched row */
+    static const uint8_t al_sizes[3] = {4, 2, 4};
+    const uint32_t al_vals[3] = {0x20001000u, 12, 74565};
+    comb_trace_event al = make_event(31, COMB_EVT_HEAP_ALLOC, 3, al_sizes, al_vals, 100, 0);
+    CHECK(comb_store_event(s, &al, 74565) == 0);
+    CHECK(comb_store_sched_event(s, &al, 74565) == 0);
+    comb_session_counters c = {.events = 9};
+    CHECK(comb_store_session_end(s, &c, "end_of_input") == 0);
+    comb_store_close(s);
+
+    CHECK_STR(comb_sched_kind_name(COMB_EVT_THREAD_WAKEUP), "wakeup");
+    CHECK_STR(comb_sched_kind_name(COMB_EVT_FIBER_COMPLETED), "fiber_completed");
+    CHECK(comb_sched_kind_name(COMB_EVT_HEAP_ALLOC) == NULL);
+
+    static const char *const q_rows =
+        "SELECT group_concat(seq || ':' || kind || ':' || ts || ':' || thr || ':' || ifnull(from_thr, '-') || ':' ||"
+        " ifnull(fiber, '-') || ':' || depth || ':' || offset, ' ') FROM (SELECT * FROM sched_event ORDER BY seq)";
+    static const char *const want =
+        "0:fiber_added:990:3:-:536871168:0:10 1:wakeup:1000:3:255:-:0:25 2:enter:1010:3:-:-:0:35 "
+        "3:fiber_resumed:1020:3:-:536871168:0:45 4:wakeup:1050:1:3:-:1:60 5:fiber_yielded:1060:1:-:536871424:2:70 "
+        "6:fiber_completed:1090:3:-:536871168:0:80 7:exit:1100:3:-:-:0:95";
+    char buf[1024];
+    sqlite3 *db = db_open(path);
+    CHECK_STR(q_text(db, q_rows, buf, sizeof buf), want);
+    /* every sched row is the typed copy of the trace_event row with its seq */
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sched_event s JOIN trace_event e USING (session, seq)"
+                           " WHERE e.port = 30 AND e.ts = s.ts AND e.offset = s.offset", NULL),
+                 8);
+    /* migration 2 -> 3 rebuilds the same rows from trace_event */
+    CHECK(sqlite3_exec(db, "DROP TABLE sched_event; PRAGMA user_version = 2;", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
+    comb_store_close(s);
+    db = db_open(path);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 3);
+    CHECK_STR(q_text(db, q_rows, buf, sizeof buf), want);
+    sqlite3_close(db);
+    test_remove_db(path);
+}
+
 static void test_close_without_end(void)
 {
     char path[300], buf[256];
@@ -563,6 +629,7 @@ int main(void)
     test_fresh_file();
     test_refusals();
     test_columns();
+    test_sched_events();
     test_close_without_end();
     test_crash();
     test_failure_is_sticky();
