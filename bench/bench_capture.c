@@ -7,9 +7,12 @@
  * log line every K events, framed like the UART transport (syncs every 1 KiB),
  * between a session_start and a session_end; then feeds it through
  * comb_capture_feed into an SQLite database on disk, committing every 250 ms of
- * wall time exactly as `comb log` does, and reports events/s and the file size.
- * The same stream is also run through the pipeline without a store, to show
- * what the store costs. See docs/benchmarks.md.
+ * wall time exactly as `comb log` does (host/tools/capture_run.c), and reports
+ * events/s, the file size and where the rows went (heap_event, sched_event,
+ * other_event; checked against the generator). The store writes on its own
+ * thread (session_store.h), so the timed span ends when the session is closed
+ * and everything is on disk. The same stream is also run through the pipeline
+ * without a store, to show what the store costs. See docs/benchmarks.md.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +27,7 @@
 #include "comb/capture.h"
 #include "comb/session_store.h"
 
-#define CHECKPOINT_NS 250000000 /* as cmd_log.c */
+#define CHECKPOINT_NS 250000000 /* as capture_run.c */
 
 typedef struct opts {
     uint64_t events, log_every, chunk, seed;
@@ -200,10 +203,22 @@ int main(int argc, char **argv)
 
     snprintf(side, sizeof side, "%s-wal", db);
     const long long db_bytes = file_size(db), wal_bytes = file_size(side);
-    const long long ev_rows = count_rows(db, "trace_event"), line_rows = count_rows(db, "log_line");
-    if (ev_rows != (long long)t.events || line_rows != (long long)t.log_lines) {
-        fprintf(stderr, "bench_capture: database holds %lld events and %lld lines, expected %llu and %llu\n", ev_rows,
-                line_rows, (unsigned long long)t.events, (unsigned long long)t.log_lines);
+    const long long heap_rows = count_rows(db, "heap_event"), sched_rows = count_rows(db, "sched_event"),
+                    other_rows = count_rows(db, "other_event"), line_rows = count_rows(db, "log_line");
+    const long long ev_rows = heap_rows + sched_rows + other_rows;
+    uint64_t heap_gen = 0, sched_gen = 0;
+    for (unsigned ty = COMB_EVT_HEAP_ALLOC; ty <= COMB_EVT_HEAP_FAIL; ty++)
+        heap_gen += t.by_type[ty];
+    for (unsigned ty = COMB_EVT_THREAD_WAKEUP; ty <= COMB_EVT_FIBER_COMPLETED; ty++)
+        sched_gen += t.by_type[ty];
+    if (ev_rows != (long long)t.events || line_rows != (long long)t.log_lines || heap_rows != (long long)heap_gen ||
+        sched_rows != (long long)sched_gen) {
+        fprintf(stderr,
+                "bench_capture: database holds %lld heap, %lld scheduler, %lld other events and %lld lines, expected "
+                "%llu, %llu, %llu and %llu\n",
+                heap_rows, sched_rows, other_rows, line_rows, (unsigned long long)heap_gen,
+                (unsigned long long)sched_gen, (unsigned long long)(t.events - heap_gen - sched_gen),
+                (unsigned long long)t.log_lines);
         status = 1;
     }
 
@@ -216,9 +231,10 @@ int main(int argc, char **argv)
     printf("\n  split: feed + %u checkpoints %.3f s, finish + session_end commit %.3f s, close (WAL checkpoint) %.3f s\n",
            checkpoints, t_fed - t0, t_ended - t_fed, t_closed - t_ended);
     printf("  database: %s%s\n", o.keep ? db : o.dir, o.keep ? "" : " (temporary, deleted; --keep keeps it)");
-    printf("  size: %.1f MB (%lld bytes; %.1f bytes/event incl. log lines), WAL left: %lld bytes; "
-           "%lld trace_event rows, %lld log_line rows\n",
-           (double)db_bytes / 1e6, db_bytes, (double)db_bytes / ev, wal_bytes, ev_rows, line_rows);
+    printf("  size: %.1f MB (%lld bytes; %.1f bytes/event incl. log lines), WAL left: %lld bytes\n",
+           (double)db_bytes / 1e6, db_bytes, (double)db_bytes / ev, wal_bytes);
+    printf("  rows: %lld heap_event + %lld sched_event + %lld other_event = %lld events, %lld log_line\n",
+           heap_rows, sched_rows, other_rows, ev_rows, line_rows);
     printf("  target: decode + store >= 2,000,000 events/s into an on-disk DB: %s (%.0f events/s)\n",
            ev / total >= 2e6 ? "met" : "MISSED", ev / total);
 

@@ -3,8 +3,11 @@
 #   scripts/bench.sh BUILD_DIR    (default build/release)
 # Prints the machine it ran on, then bench_decode and bench_capture with their
 # defaults (200 MB mixed stream; 2,000,000 events into an on-disk SQLite file),
-# then the pool allocator's figures (bench/heap_bench.py: sizes, QEMU
-# instruction counts, callgrind; needs the cross-built firmware).
+# then bench_sched (`comb fibers report` on 10 million scheduler events, about
+# 20 s with its setup), then flash and RAM of the firmware images per board
+# (bench/size_table.py) and the pool allocator's figures (bench/heap_bench.py:
+# sizes, QEMU instruction counts, callgrind); both need the cross-built firmware,
+# as does the thread dispatch overhead (bench/sched_bench.py).
 # Takes about 15 s on a 2-core VM. Figures are only comparable on an idle machine:
 # the load average is printed so a noisy run can be recognised.
 set -euo pipefail
@@ -47,7 +50,17 @@ fi
 "$build/bench/bench_layout" "${layout_args[@]}"
 rm -f "$db" "$db-wal" "$db-shm"
 echo
+echo "== bench_sched: comb fibers report on a 10-million-event session (docs/scheduler-analysis.md) =="
+if [[ -x "$build/bench/bench_sched" ]]; then "$build/bench/bench_sched"; else echo "(not built)"; fi
+echo; echo "== bench_dashboard: comb dashboard on a 10-million-event session (docs/dashboards.md) =="; "$build/bench/bench_dashboard" --comb "$build/host/comb"
+echo
+echo "== firmware size per board: hello, runtime with log + heap + scheduler (docs/size.md) =="
+/usr/bin/python3 "$(dirname "$0")/../bench/size_table.py" "$build"
+echo
 echo "== pool allocator: code size, instructions per call (QEMU), host callgrind (docs/heap.md) =="
 /usr/bin/python3 "$(dirname "$0")/../bench/heap_bench.py" "$build"
+echo
+echo "== thread dispatch: instructions from wakeup to fiber (QEMU), runtime code size (docs/scheduler.md) =="
+/usr/bin/python3 "$(dirname "$0")/../bench/sched_bench.py" "$build"
 echo
 echo "benchmarks took $((SECONDS - start)) s; load afterwards: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -10,6 +10,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   libserialport-dev libftdi1-dev libusb-1.0-0-dev
   gnuplot-nox
+  chromium                 # comb dashboard's page test (tests/e2e/test_dashboard.py)
   python3 python3-pytest
   valgrind
   clang libclang-rt-14-dev

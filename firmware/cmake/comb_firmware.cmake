@@ -20,24 +20,72 @@ set_source_files_properties(${COMB_FW_DIR}/port/cortex-m/mem.c PROPERTIES
 set(COMB_FW_WARNINGS -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes)
 
 # comb_add_board(<name> CPU_FLAGS <flags>... LINKER_SCRIPT <file> SOURCES <files>...
-#                [DEFINITIONS <defs>...])
+#                [INCLUDE_DIRS <dirs>...] [DEFINITIONS <defs>...] [FEATURES <features>...]
+#                [TRANSPORT uart|swo])
 # Creates the object library comb_board_<name>: portable sources + Cortex-M
 # port + board sources, compiled for that CPU. Examples link it.
+# TRANSPORT: the trace transport of the board's images (default uart): uart =
+# src/itm_uart.c over the board's comb_port_uart_tx; swo = the ITM stimulus
+# ports, set up by the board with comb_swo_init (Mainline cores only,
+# comb/swo.h). Kept in the target property COMB_TRANSPORT.
+# INCLUDE_DIRS: the board's public headers (default: the include/ directory
+# beside the linker script); a family of boards may share one.
+# FEATURES: what the board offers beyond comb/board.h, for comb_add_example
+# REQUIRES (docs/firmware.md, "Boards"):
+#   semihosting  comb_port_exit ends the run with its status (QEMU, debugger)
+#   timer        periodic interrupt: comb_board_timer_*, COMB_BOARD_TIMER_HANDLER
+#   swi          a free interrupt line to pend in software: comb_board_swi_*
+#   mps2         the CMSDK peripherals of MPS2 (comb/mps2.h)
+#   ram-64k      at least 64 KiB of RAM
 function(comb_add_board name)
-  cmake_parse_arguments(B "" "LINKER_SCRIPT" "CPU_FLAGS;SOURCES;DEFINITIONS" ${ARGN})
+  cmake_parse_arguments(B "" "LINKER_SCRIPT;TRANSPORT" "CPU_FLAGS;SOURCES;INCLUDE_DIRS;DEFINITIONS;FEATURES" ${ARGN})
   set(t comb_board_${name})
-  add_library(${t} OBJECT ${COMB_FW_PORTABLE_SOURCES} ${COMB_CORTEX_M_SOURCES} ${B_SOURCES})
-  get_filename_component(board_dir ${B_LINKER_SCRIPT} DIRECTORY)
+  set(srcs ${COMB_FW_PORTABLE_SOURCES})
+  if(NOT B_TRANSPORT)
+    set(B_TRANSPORT uart)
+  endif()
+  if(B_TRANSPORT STREQUAL "swo")
+    list(REMOVE_ITEM srcs ${COMB_FW_UART_SOURCES})
+    list(APPEND srcs ${COMB_FW_SWO_SOURCES})
+  elseif(NOT B_TRANSPORT STREQUAL "uart")
+    message(FATAL_ERROR "comb_add_board(${name}): TRANSPORT is uart or swo, not '${B_TRANSPORT}'")
+  endif()
+  add_library(${t} OBJECT ${srcs} ${COMB_CORTEX_M_SOURCES} ${B_SOURCES})
+  set_property(TARGET ${t} PROPERTY COMB_TRANSPORT ${B_TRANSPORT})
+  if(NOT B_INCLUDE_DIRS)
+    get_filename_component(board_dir ${B_LINKER_SCRIPT} DIRECTORY)
+    set(B_INCLUDE_DIRS ${board_dir}/include)
+  endif()
   target_include_directories(${t} PUBLIC ${COMB_FW_DIR}/include ${COMB_FW_DIR}/port/cortex-m/include
-                             ${board_dir}/include)
+                             ${B_INCLUDE_DIRS})
   target_link_libraries(${t} PUBLIC comb_protocol)
-  target_compile_options(${t} PUBLIC ${B_CPU_FLAGS} ${COMB_FW_WARNINGS})
+  # Fat LTO objects: ordinary code for ordinary links, plus the compiler's IR
+  # for images linked with LTO (comb_add_example LTO).
+  target_compile_options(${t} PUBLIC ${B_CPU_FLAGS} ${COMB_FW_WARNINGS} -flto -ffat-lto-objects)
   target_compile_definitions(${t} PUBLIC ${B_DEFINITIONS})
   set_property(TARGET ${t} PROPERTY COMB_CPU_FLAGS ${B_CPU_FLAGS})
+  set_property(TARGET ${t} PROPERTY COMB_BOARD_FEATURES ${B_FEATURES})
   # No C library, no crt0: the port provides startup and the few mem* calls.
+  # boards/common: comb_sections.ld, which the boards' scripts INCLUDE.
   target_link_options(${t} INTERFACE ${B_CPU_FLAGS} -nostartfiles -nostdlib -Wl,--gc-sections
-                      -Wl,--build-id=sha1 -T${B_LINKER_SCRIPT})
+                      -Wl,--build-id=sha1 -L${COMB_FW_DIR}/boards/common -T${B_LINKER_SCRIPT})
   set_property(TARGET ${t} PROPERTY COMB_LINKER_SCRIPT ${B_LINKER_SCRIPT})
+endfunction()
+
+# comb_board_has(<out_var> <board> <features>...): TRUE when the board was
+# added (it is in COMB_BOARDS) and offers every one of the features.
+function(comb_board_has out board)
+  set(ok FALSE)
+  if(TARGET comb_board_${board})
+    set(ok TRUE)
+    get_property(have TARGET comb_board_${board} PROPERTY COMB_BOARD_FEATURES)
+    foreach(f IN LISTS ARGN)
+      if(NOT f IN_LIST have)
+        set(ok FALSE)
+      endif()
+    endforeach()
+  endif()
+  set(${out} ${ok} PARENT_SCOPE)
 endfunction()
 
 # The Drone.toml -> C header converter (`comb heap header`), passed by the
@@ -93,11 +141,12 @@ function(comb_add_heap t)
   target_compile_definitions(${t} PUBLIC ${H_DEFINITIONS})
 endfunction()
 
-# comb_add_example(<name> SOURCES <files>... [BOARDS <boards>...]
+# comb_add_example(<name> SOURCES <files>... [BOARDS <boards>...] [REQUIRES <features>...]
 #                  [HEAP_LAYOUT <Drone.toml> [HEAP_FALLBACK <header>]
 #                   [HEAP_CPU_FLAGS <flags>...] [HEAP_DEFINITIONS <defs>...] [HEAP_NEWLIB]]
-#                  [HEAP_WRAP [HEAP_DEFINITIONS <defs>...]] [LINK_OPTIONS <options>...])
-# One image per board (default: all of COMB_BOARDS): the default board's image
+#                  [HEAP_WRAP [HEAP_DEFINITIONS <defs>...]] [LTO] [LINK_OPTIONS <options>...])
+# One image per board (default: all of COMB_BOARDS; REQUIRES keeps the boards
+# that offer every listed feature, see comb_add_board): the default board's image
 # is <bindir>/<name>.elf (target <name>), others <bindir>/<board>/<name>.elf
 # (target <name>-<board>). Prints arm-none-eabi-size after linking and writes
 # a map file beside the image. HEAP_LAYOUT links the pool allocator with the
@@ -108,14 +157,18 @@ endfunction()
 # traces it: links newlib, src/heap_wrap.c and
 # -Wl,--wrap=malloc,--wrap=free,--wrap=calloc,--wrap=realloc. Images that
 # link newlib provide its system calls (at least _sbrk for newlib's malloc).
+# LTO links the image with link-time optimisation (the board's objects are
+# fat LTO objects: without LTO an image gets exactly the code of a plain
+# build); about 15 % smaller, see docs/size.md.
 function(comb_add_example name)
-  cmake_parse_arguments(E "HEAP_NEWLIB;HEAP_WRAP" "HEAP_LAYOUT;HEAP_FALLBACK"
-                        "SOURCES;BOARDS;HEAP_CPU_FLAGS;HEAP_DEFINITIONS;LINK_OPTIONS" ${ARGN})
+  cmake_parse_arguments(E "HEAP_NEWLIB;HEAP_WRAP;LTO" "HEAP_LAYOUT;HEAP_FALLBACK"
+                        "SOURCES;BOARDS;REQUIRES;HEAP_CPU_FLAGS;HEAP_DEFINITIONS;LINK_OPTIONS" ${ARGN})
   if(NOT E_BOARDS)
     set(E_BOARDS ${COMB_BOARDS})
   endif()
   foreach(board IN LISTS E_BOARDS)
-    if(NOT TARGET comb_board_${board})
+    comb_board_has(ok ${board} ${E_REQUIRES})
+    if(NOT ok)
       continue()
     endif()
     if(board STREQUAL COMB_DEFAULT_BOARD)
@@ -150,9 +203,16 @@ function(comb_add_example name)
       target_link_libraries(${t} PRIVATE c)
     endif()
     target_link_libraries(${t} PRIVATE gcc)
+    # The board's objects carry LTO IR besides their code: say which one to use.
+    if(E_LTO)
+      target_link_options(${t} PRIVATE -flto)
+    else()
+      target_link_options(${t} PRIVATE -fno-lto)
+    endif()
     target_link_options(${t} PRIVATE -Wl,-Map=${dir}/${name}.map ${E_LINK_OPTIONS})
     set_target_properties(${t} PROPERTIES OUTPUT_NAME ${name} SUFFIX .elf
-                          RUNTIME_OUTPUT_DIRECTORY ${dir} LINK_DEPENDS ${script})
+                          RUNTIME_OUTPUT_DIRECTORY ${dir}
+                          LINK_DEPENDS "${script};${COMB_FW_DIR}/boards/common/comb_sections.ld")
     if(CMAKE_SIZE)
       add_custom_command(TARGET ${t} POST_BUILD COMMAND ${CMAKE_SIZE} $<TARGET_FILE:${t}> VERBATIM)
     endif()

@@ -284,22 +284,6 @@ void comb_transport_swit(unsigned port, unsigned size, uint32_t value)
     emit(pkt, size + 1u);
 }
 
-void comb_transport_write(unsigned port, const void *bytes, uint32_t len)
-{
-    const uint8_t *p = bytes;
-    while (len != 0u) {
-        if (((uintptr_t)p & 3u) == 0u && len >= 4u) { /* word store, as STR to ITM_STIMn */
-            uint32_t v = p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-            comb_transport_swit(port, 4u, v);
-            p += 4;
-            len -= 4u;
-        } else {
-            comb_transport_swit(port, 1u, *p++);
-            len--;
-        }
-    }
-}
-
 /* Bounded by the drain() bounds above. False when bytes are still queued:
  * the UART is stuck, or we preempted a writer or a drainer (their bytes can
  * only go out once they resume). */

@@ -1,7 +1,10 @@
 /*
- * Log facade (comb/log.h): formats into a small stack buffer and hands it to
- * the transport in chunks, so the stack cost is fixed (COMB_LOG_CHUNK bytes)
- * whatever the length of the text. No heap.
+ * Log facade (comb/log.h): raw bytes and plain strings go to the transport as
+ * they are; printf formats into a small stack buffer and hands it to the
+ * transport in chunks, so the stack cost is fixed (COMB_LOG_CHUNK bytes)
+ * whatever the length of the text. No heap. The formatter (log_format.c) is
+ * reached only from the printf functions, so --gc-sections leaves it out of
+ * images that do not call them.
  */
 #include "comb/log.h"
 #include "log_format.h"
@@ -17,6 +20,16 @@ void comb_log_write(unsigned port, const void *buf, size_t len)
 {
     if (comb_log_enabled(port))
         comb_transport_write(port, buf, (uint32_t)len);
+}
+
+void comb_log_str(unsigned port, const char *s)
+{
+    if (!comb_log_enabled(port))
+        return;
+    uint32_t n = 0;
+    while (s[n] != '\0') /* bounded by the string's NUL */
+        n++;
+    comb_transport_write(port, s, n);
 }
 
 static void flush_chunk(struct comb_fmt_sink *s)

@@ -62,46 +62,6 @@ static void log_bytes(comb_capture *c, unsigned port, const uint8_t *b, unsigned
     }
 }
 
-/* The typed heap_event row of a port-31 heap event (docs/schema.md). */
-static int store_heap_event(comb_capture *c, const comb_trace_event *ev, int64_t ts64)
-{
-    comb_heap_raw r = {.seq = comb_store_last_event_seq(c->cfg.store), .offset = ev->offset, .depth = ev->depth};
-    uint32_t v;
-    if (ts64 >= 0) {
-        r.ts = (uint64_t)ts64;
-        r.has |= COMB_HR_TS;
-    }
-    switch (ev->type) {
-    case COMB_EVT_HEAP_ALLOC: r.kind = COMB_HEAP_ALLOC; break;
-    case COMB_EVT_HEAP_FREE: r.kind = COMB_HEAP_FREE; break;
-    case COMB_EVT_HEAP_REALLOC: r.kind = COMB_HEAP_REALLOC; break;
-    case COMB_EVT_HEAP_RESIZE: r.kind = COMB_HEAP_RESIZE; break;
-    default: r.kind = COMB_HEAP_FAIL; break;
-    }
-    if (ev->type == COMB_EVT_HEAP_REALLOC) {
-        if (comb_trace_event_field(ev, "new", &v)) {
-            r.ptr = v;
-            r.has |= COMB_HR_PTR;
-        }
-        if (comb_trace_event_field(ev, "old", &v)) {
-            r.old_ptr = v;
-            r.has |= COMB_HR_OLD_PTR;
-        }
-    } else if (comb_trace_event_field(ev, "ptr", &v)) {
-        r.ptr = v;
-        r.has |= COMB_HR_PTR;
-    }
-    if (comb_trace_event_field(ev, "size", &v)) {
-        r.size = v;
-        r.has |= COMB_HR_SIZE;
-    }
-    if (ev->has_caller && comb_trace_event_field(ev, "caller", &v)) {
-        r.caller = v;
-        r.has |= COMB_HR_CALLER;
-    }
-    return comb_store_heap_event(c->cfg.store, &r);
-}
-
 static void on_event(void *ctx, const comb_trace_event *ev)
 {
     comb_capture *c = ctx;
@@ -122,14 +82,8 @@ static void on_event(void *ctx, const comb_trace_event *ev)
         if (ev->type == COMB_EVT_SESSION_START)
             store_result(c, comb_store_session_start_event(c->cfg.store, ev));
         /* session/control events (types below the heap range) are always kept */
-        if (ev->type < COMB_EVT_HEAP_ALLOC || stored(c, ev->port)) {
-            store_result(c, comb_store_event(c->cfg.store, ev, ts64));
-            if (ev->port == COMB_PORT_HEAP && ev->schema && ev->type >= COMB_EVT_HEAP_ALLOC &&
-                ev->type <= COMB_EVT_HEAP_FAIL && !c->store_failed)
-                store_result(c, store_heap_event(c, ev, ts64));
-            else if (ev->port == COMB_PORT_SCHED && ev->type >= COMB_EVT_THREAD_WAKEUP && !c->store_failed)
-                store_result(c, comb_store_sched_event(c->cfg.store, ev, ts64));
-        }
+        if (ev->type < COMB_EVT_HEAP_ALLOC || stored(c, ev->port))
+            store_result(c, comb_store_event(c->cfg.store, ev, ts64)); /* into its typed table */
     }
     if (ev->type == COMB_EVT_SESSION_END) {
         c->session_ended = true;

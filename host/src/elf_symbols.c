@@ -23,6 +23,10 @@ struct comb_elf_symbols {
     unsigned machine;
     sym *syms;
     size_t n;
+    sym *objs;  /* STT_OBJECT symbols (data), by address */
+    size_t nobjs;
+    sym *abs;   /* absolute symbols (SHN_ABS): values that are not addresses */
+    size_t nabs;
     line *lines;
     size_t nlines;
 };
@@ -33,6 +37,24 @@ static uint64_t rd(const uint8_t *p, unsigned n)
     for (unsigned i = n; i-- > 0;)
         v = v << 8 | p[i];
     return v;
+}
+
+/* Appends to a symbol list; -1 when out of memory. */
+static int add_sym(sym **v, size_t *n, uint64_t addr, uint64_t size, const char *name, size_t len)
+{
+    if ((*n & (*n - 1)) == 0) { /* capacity doubles at powers of two */
+        sym *g = realloc(*v, (*n ? *n * 2 : 1) * sizeof *g);
+        if (!g)
+            return -1;
+        *v = g;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, name, len);
+    copy[len] = 0;
+    (*v)[(*n)++] = (sym){addr, size, copy};
+    return 0;
 }
 
 static int sym_cmp(const void *a, const void *b)
@@ -107,20 +129,34 @@ int comb_elf_symbols_load(const char *path, comb_elf_symbols **out, char *err, s
         for (size_t k = 0; k < count; k++) {
             const uint8_t *e = d + off + k * entsize;
             uint64_t name = rd(e, 4), value, ssize;
-            unsigned info;
+            unsigned info, shndx;
             if (is64) {
                 info = e[4];
+                shndx = (unsigned)rd(e + 6, 2);
                 value = rd(e + 8, 8);
                 ssize = rd(e + 16, 8);
             } else {
                 value = rd(e + 4, 4);
                 ssize = rd(e + 8, 4);
                 info = e[12];
+                shndx = (unsigned)rd(e + 14, 2);
             }
-            if ((info & 0xF) != 2 || name >= strsize) /* STT_FUNC */
+            if (name >= strsize)
                 continue;
             const char *nm = (const char *)d + stroff + name;
             size_t nl = strnlen(nm, (size_t)(strsize - name));
+            if (shndx == 0xFFF1) { /* SHN_ABS: a constant, e.g. comb_thr_name_<name> = thread index */
+                if (nl && (info & 0xF) != 4 && add_sym(&s->abs, &s->nabs, value, 0, nm, nl)) /* not STT_FILE */
+                    goto out;
+                continue;
+            }
+            if ((info & 0xF) == 1 && shndx != 0) { /* STT_OBJECT, defined */
+                if (nl && add_sym(&s->objs, &s->nobjs, value, ssize, nm, nl))
+                    goto out;
+                continue;
+            }
+            if ((info & 0xF) != 2) /* STT_FUNC */
+                continue;
             char *copy = malloc(nl + 1);
             if (!copy)
                 goto out;
@@ -129,11 +165,14 @@ int comb_elf_symbols_load(const char *path, comb_elf_symbols **out, char *err, s
             s->syms[s->n++] = (sym){value & ~(uint64_t)1, ssize, copy};
         }
     }
-    if (s->n == 0) {
+    if (s->n == 0 && s->nobjs == 0 && s->nabs == 0) {
         snprintf(err, errlen, "%s: no function symbols (stripped?)", path);
         goto out;
     }
-    qsort(s->syms, s->n, sizeof *s->syms, sym_cmp);
+    if (s->n)
+        qsort(s->syms, s->n, sizeof *s->syms, sym_cmp);
+    if (s->nobjs)
+        qsort(s->objs, s->nobjs, sizeof *s->objs, sym_cmp);
     rc = 0;
     goto out;
 bad:
@@ -201,7 +240,8 @@ void comb_elf_symbols_lines(comb_elf_symbols *s, const uint32_t *addrs, size_t n
             if (paren)
                 *paren = 0;
             v[k].addr = addrs[k];
-            v[k].where = strncmp(base, "??", 2) ? strdup(base) : NULL;
+            /* "??:?" and, for local symbols of LTO images, ":?": no location */
+            v[k].where = strncmp(base, "??", 2) && base[0] != ':' ? strdup(base) : NULL;
             k++;
         }
         pclose(p);
@@ -254,6 +294,41 @@ const char *comb_elf_symbolize(comb_elf_symbols *s, uint32_t addr, char *buf, si
     return buf;
 }
 
+const char *comb_elf_object_at(const comb_elf_symbols *s, uint32_t addr, char *buf, size_t cap)
+{
+    /* last object starting at or before addr */
+    size_t lo = 0, hi = s->nobjs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->objs[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i-- > 0 && lo - i <= 64;) { /* objects overlapping addr sit just below it */
+        const sym *o = &s->objs[i];
+        if (addr < o->addr + (o->size ? o->size : 1)) {
+            if (addr == o->addr)
+                snprintf(buf, cap, "%s", o->name);
+            else
+                snprintf(buf, cap, "%s+0x%llx", o->name, (unsigned long long)(addr - o->addr));
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+const char *comb_elf_absolute_named(const comb_elf_symbols *s, const char *prefix, uint64_t value)
+{
+    size_t pl = strlen(prefix);
+    const char *best = NULL;
+    for (size_t i = 0; i < s->nabs; i++) /* few: the firmware's constants */
+        if (s->abs[i].addr == value && !strncmp(s->abs[i].name, prefix, pl) && s->abs[i].name[pl] &&
+            (!best || strcmp(s->abs[i].name + pl, best) < 0))
+            best = s->abs[i].name + pl;
+    return best;
+}
+
 void comb_elf_symbols_free(comb_elf_symbols *s)
 {
     if (!s)
@@ -261,6 +336,12 @@ void comb_elf_symbols_free(comb_elf_symbols *s)
     for (size_t i = 0; i < s->n; i++)
         free(s->syms[i].name);
     free(s->syms);
+    for (size_t i = 0; i < s->nobjs; i++)
+        free(s->objs[i].name);
+    free(s->objs);
+    for (size_t i = 0; i < s->nabs; i++)
+        free(s->abs[i].name);
+    free(s->abs);
     for (size_t i = 0; i < s->nlines; i++)
         free(s->lines[i].where);
     free(s->lines);

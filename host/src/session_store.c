@@ -1,5 +1,8 @@
 #include "comb/session_store.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,84 +10,54 @@
 
 #include <sqlite3.h>
 
+#include "session_schema.h"
+#include "store_chunk.h"
+
 struct comb_store {
     sqlite3 *db;
+    char *path;
     int64_t session;
     int64_t seq_log, seq_event, seq_error;
-    bool failed;
+    bool in_session;
+    atomic_bool failed; /* set once, after errmsg (under mu: both threads may fail) */
     char errmsg[256];
-    sqlite3_stmt *ins_log, *ins_event, *ins_error, *upd_counters, *ins_heap, *ins_sched;
+    sqlite3_stmt *ins_heap, *ins_sched, *ins_line, *ins_other, *ins_error, *upd_start, *upd_counters, *upd_end;
+
+    /* producer side: the chunk being filled */
+    store_chunk *cur;
+
+    /* the queue: the fields from here to `writer` are guarded by mu */
+    pthread_mutex_t mu;
+    pthread_cond_t work;     /* writer: a chunk was submitted, or stop */
+    pthread_cond_t progress; /* producer: a chunk was written */
+    pthread_cond_t committed; /* checkpointer: the writer committed */
+    store_chunk *queue_head, *queue_tail, *free_chunks;
+    uint64_t submitted, written;
+    uint64_t commits, commits_checkpointed;
+    bool stop_writer, stop_checkpointer;
+
+    pthread_t writer, checkpointer;
+    bool writer_started, checkpointer_started;
+    store_pending pending; /* writer thread only: what the virtual tables read (store_chunk.h) */
+    sqlite3 *ckpt_db; /* checkpointer thread only: WAL checkpoints on a second connection */
 };
 
-/* Schema history: index i holds the SQL that takes a file from version i to i+1. */
-static const char *const migrations[] = {
-    /* 0 -> 1 */
-    "CREATE TABLE session ("
-    "  id INTEGER PRIMARY KEY,"
-    "  started_at TEXT NOT NULL,"
-    "  ended_at TEXT,"
-    "  source TEXT NOT NULL,"
-    "  settings TEXT NOT NULL,"
-    "  protocol_version INTEGER, core_hz INTEGER, ts_hz INTEGER, build_id TEXT, start_ts INTEGER,"
-    "  end_reason TEXT,"
-    "  bytes INTEGER NOT NULL DEFAULT 0, packets INTEGER NOT NULL DEFAULT 0,"
-    "  events INTEGER NOT NULL DEFAULT 0, log_lines INTEGER NOT NULL DEFAULT 0,"
-    "  overflows INTEGER NOT NULL DEFAULT 0, decode_errors INTEGER NOT NULL DEFAULT 0,"
-    "  bytes_skipped INTEGER NOT NULL DEFAULT 0, trace_errors INTEGER NOT NULL DEFAULT 0,"
-    "  dropped INTEGER NOT NULL DEFAULT 0, acks INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE log_line ("
-    "  session INTEGER NOT NULL REFERENCES session(id),"
-    "  seq INTEGER NOT NULL, port INTEGER NOT NULL, host_ns INTEGER NOT NULL, itm_ts INTEGER,"
-    "  text BLOB NOT NULL, PRIMARY KEY (session, seq)) WITHOUT ROWID;"
-    "CREATE INDEX log_line_port ON log_line(session, port);"
-    "CREATE TABLE trace_event ("
-    "  session INTEGER NOT NULL REFERENCES session(id),"
-    "  seq INTEGER NOT NULL, offset INTEGER NOT NULL, port INTEGER NOT NULL, type INTEGER NOT NULL,"
-    "  name TEXT NOT NULL, ts INTEGER, depth INTEGER NOT NULL, fields TEXT NOT NULL,"
-    "  PRIMARY KEY (session, seq)) WITHOUT ROWID;"
-    "CREATE INDEX trace_event_name ON trace_event(session, name);"
-    "CREATE TABLE decode_error ("
-    "  session INTEGER NOT NULL REFERENCES session(id),"
-    "  seq INTEGER NOT NULL, offset INTEGER NOT NULL, layer TEXT NOT NULL, kind TEXT NOT NULL,"
-    "  port INTEGER, length INTEGER NOT NULL, PRIMARY KEY (session, seq)) WITHOUT ROWID;",
-    /* 1 -> 2: typed heap events; a version-1 file gets them from its trace_event rows */
-    "CREATE TABLE heap_event ("
-    "  session INTEGER NOT NULL REFERENCES session(id),"
-    "  seq INTEGER NOT NULL, offset INTEGER NOT NULL, kind TEXT NOT NULL, ts INTEGER,"
-    "  ptr INTEGER, old_ptr INTEGER, size INTEGER, old_size INTEGER, caller INTEGER,"
-    "  depth INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (session, seq)) WITHOUT ROWID;"
-    "INSERT INTO heap_event(session, seq, offset, kind, ts, ptr, old_ptr, size, old_size, caller, depth)"
-    "  SELECT session, seq, offset, substr(name, 6), ts,"
-    "    CASE name WHEN 'heap_realloc' THEN json_extract(fields, '$.new') ELSE json_extract(fields, '$.ptr') END,"
-    "    json_extract(fields, '$.old'), json_extract(fields, '$.size'), NULL, json_extract(fields, '$.caller'), depth"
-    "  FROM trace_event WHERE port = 31 AND name IN"
-    "    ('heap_alloc', 'heap_free', 'heap_realloc', 'heap_resize', 'heap_fail');",
-    /* 2 -> 3: typed scheduler events; a version-2 file gets them from its port-30 trace_event rows */
-    "CREATE TABLE sched_event ("
-    "  session INTEGER NOT NULL REFERENCES session(id),"
-    "  seq INTEGER NOT NULL, offset INTEGER NOT NULL, kind TEXT NOT NULL, ts INTEGER,"
-    "  thr INTEGER NOT NULL, from_thr INTEGER, fiber INTEGER, depth INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY (session, seq)) WITHOUT ROWID;"
-    "INSERT INTO sched_event(session, seq, offset, kind, ts, thr, from_thr, fiber, depth)"
-    "  SELECT session, seq, offset,"
-    "    CASE name WHEN 'thread_wakeup' THEN 'wakeup' WHEN 'thread_enter' THEN 'enter'"
-    "      WHEN 'thread_exit' THEN 'exit' ELSE name END, ts,"
-    "    CASE name WHEN 'thread_wakeup' THEN json_extract(fields, '$.ids') & 255"
-    "      ELSE json_extract(fields, '$.thr') END,"
-    "    CASE name WHEN 'thread_wakeup' THEN (json_extract(fields, '$.ids') >> 8) & 255 END,"
-    "    json_extract(fields, '$.fiber'), depth"
-    "  FROM trace_event WHERE port = 30 AND name IN ('thread_wakeup', 'thread_enter', 'thread_exit',"
-    "    'fiber_added', 'fiber_resumed', 'fiber_yielded', 'fiber_completed');",
-};
-#define SCHEMA_STEPS ((int)(sizeof migrations / sizeof migrations[0]))
+static int fail_msg(comb_store *s, const char *msg)
+{
+    pthread_mutex_lock(&s->mu);
+    if (!atomic_load(&s->failed)) { /* the first error is the one reported */
+        snprintf(s->errmsg, sizeof s->errmsg, "database: %s", msg);
+        atomic_store(&s->failed, true);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return -1;
+}
 
 static int fail(comb_store *s, const char *what)
 {
-    if (!s->failed)
-        snprintf(s->errmsg, sizeof s->errmsg, "database: %s: %s", what, sqlite3_errmsg(s->db));
-    s->failed = true;
-    return -1;
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s: %s", what, sqlite3_errmsg(s->db));
+    return fail_msg(s, msg);
 }
 
 static int exec(comb_store *s, const char *sql, const char *what)
@@ -102,47 +75,25 @@ static void utc_now(char *buf, size_t cap)
     snprintf(buf + n, cap - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-static int migrate(comb_store *s, const char *path, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    int version = 0;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        snprintf(err, errlen, "%s: not a comb database (or not SQLite): %s", path, sqlite3_errmsg(s->db));
-        sqlite3_finalize(st);
-        return -1;
-    }
-    version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (version < 0) {
-        snprintf(err, errlen, "%s: not a comb database: schema version %d is invalid", path, version);
-        return -1;
-    }
-    if (version > SCHEMA_STEPS) {
-        snprintf(err, errlen, "%s: database schema version %d is newer than this comb understands (%d)", path,
-                 version, SCHEMA_STEPS);
-        return -1;
-    }
-    for (; version < SCHEMA_STEPS; version++) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version + 1);
-        if (exec(s, "BEGIN IMMEDIATE", "begin migration") || exec(s, migrations[version], "migrate schema") ||
-            exec(s, sql, "set schema version") || exec(s, "COMMIT", "commit migration")) {
-            snprintf(err, errlen, "%s: %s", path, s->errmsg);
-            return -1;
-        }
-    }
-    return 0;
-}
+/* ---- opening ------------------------------------------------------------------------------ */
 
 int comb_store_open(const char *path, comb_store **out, char *err, size_t errlen)
 {
     comb_store *s = calloc(1, sizeof *s);
-    if (!s) {
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    atomic_init(&s->failed, false);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work, NULL);
+    pthread_cond_init(&s->progress, NULL);
+    pthread_cond_init(&s->committed, NULL);
+    /* NOMUTEX: one thread at a time uses the connection (the caller, or the writer
+     * thread during a session), so SQLite's own per-call locking is not needed */
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
         snprintf(err, errlen, "cannot open database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "no memory");
         comb_store_close(s);
         return -1;
@@ -150,13 +101,20 @@ int comb_store_open(const char *path, comb_store **out, char *err, size_t errlen
     sqlite3_busy_timeout(s->db, 2000);
     /* Check the schema version before anything writes to the file: a file
      * this build refuses (newer, or not a comb database) is left untouched. */
-    if (migrate(s, path, err, errlen)) {
+    if (comb_session_schema_migrate(s->db, path, err, errlen)) {
         comb_store_close(s);
         return -1;
     }
-    if (exec(s, "PRAGMA journal_mode = WAL", "enable WAL") || exec(s, "PRAGMA synchronous = NORMAL", "set sync") ||
-        exec(s, "PRAGMA foreign_keys = ON", "enable foreign keys")) {
+    /* Foreign keys stay unenforced on this connection (SQLite's default): every row
+     * it writes references the session row it created itself, and it deletes
+     * nothing; checking each row costs about 15% of the store's throughput. */
+    if (exec(s, "PRAGMA journal_mode = WAL", "enable WAL") || exec(s, "PRAGMA synchronous = NORMAL", "set sync")) {
         snprintf(err, errlen, "%s: %s", path, s->errmsg);
+        comb_store_close(s);
+        return -1;
+    }
+    if (store_pending_register(s->db, &s->pending) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot register the pending-rows tables: %s", path, sqlite3_errmsg(s->db));
         comb_store_close(s);
         return -1;
     }
@@ -169,14 +127,290 @@ const char *comb_store_errmsg(const comb_store *s)
     return s->errmsg;
 }
 
+struct sqlite3 *comb_store_handle(comb_store *s)
+{
+    return s->db;
+}
+
 static int prepare(comb_store *s, const char *sql, sqlite3_stmt **st)
 {
     return sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK ? 0
                                                                                                : fail(s, "prepare");
 }
 
+static void finalize_statements(comb_store *s)
+{
+    sqlite3_stmt **all[] = {&s->ins_heap,  &s->ins_sched, &s->ins_line,     &s->ins_other,
+                            &s->ins_error, &s->upd_start, &s->upd_counters, &s->upd_end};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        sqlite3_finalize(*all[i]);
+        *all[i] = NULL;
+    }
+}
+
+/* ---- the writer thread ------------------------------------------------------------------- */
+
+static int step_reset(comb_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : fail(s, what);
+}
+
+static int write_misc(comb_store *s, const misc_row *m)
+{
+    sqlite3_stmt *st;
+    switch (m->what) {
+    case MISC_OTHER_EVENT:
+        st = s->ins_other;
+        sqlite3_bind_int64(st, 1, s->session);
+        sqlite3_bind_int64(st, 2, m->u.ev.seq);
+        sqlite3_bind_int64(st, 3, m->u.ev.offset);
+        sqlite3_bind_int(st, 4, m->u.ev.port);
+        sqlite3_bind_int(st, 5, m->u.ev.type);
+        sqlite3_bind_text(st, 6, m->u.ev.name, -1, SQLITE_STATIC);
+        if (m->u.ev.ts >= 0)
+            sqlite3_bind_int64(st, 7, m->u.ev.ts);
+        sqlite3_bind_int(st, 8, m->u.ev.depth);
+        sqlite3_bind_text(st, 9, m->u.ev.fields, -1, SQLITE_STATIC);
+        return step_reset(s, st, "store trace event");
+    case MISC_DECODE_ERROR:
+        st = s->ins_error;
+        sqlite3_bind_int64(st, 1, s->session);
+        sqlite3_bind_int64(st, 2, m->u.err.seq);
+        sqlite3_bind_int64(st, 3, m->u.err.offset);
+        sqlite3_bind_text(st, 4, m->u.err.layer, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, m->u.err.kind, -1, SQLITE_STATIC);
+        if (m->u.err.port >= 0)
+            sqlite3_bind_int(st, 6, m->u.err.port);
+        sqlite3_bind_int64(st, 7, m->u.err.length);
+        return step_reset(s, st, "store decode error");
+    default:
+        st = s->upd_start;
+        sqlite3_bind_int64(st, 1, m->u.start.version);
+        sqlite3_bind_int64(st, 2, m->u.start.core_hz);
+        sqlite3_bind_int64(st, 3, m->u.start.ts_hz);
+        sqlite3_bind_text(st, 4, m->u.start.build_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, m->u.start.start_ts);
+        sqlite3_bind_int64(st, 6, s->session);
+        return step_reset(s, st, "record session start");
+    }
+}
+
+static int write_counters(comb_store *s, const comb_session_counters *c)
+{
+    sqlite3_stmt *st = s->upd_counters;
+    const uint64_t v[] = {c->bytes,         c->packets,       c->events,       c->log_lines, c->overflows,
+                          c->decode_errors, c->bytes_skipped, c->trace_errors, c->dropped,   c->acks};
+    int i = 0;
+    for (; i < 10; i++)
+        sqlite3_bind_int64(st, i + 1, (int64_t)v[i]);
+    if (c->link_known) {
+        sqlite3_bind_int64(st, 11, (int64_t)c->link_overruns);
+        sqlite3_bind_int64(st, 12, (int64_t)c->link_line_errors);
+        sqlite3_bind_int64(st, 13, (int64_t)c->link_host_dropped);
+    }
+    if (c->tpiu_known) {
+        sqlite3_bind_int64(st, 14, (int64_t)c->tpiu_frames);
+        sqlite3_bind_int64(st, 15, (int64_t)c->tpiu_bytes_other);
+        sqlite3_bind_int64(st, 16, (int64_t)c->tpiu_realigns);
+        sqlite3_bind_int64(st, 17, (int64_t)c->tpiu_bytes_dropped);
+    }
+    sqlite3_bind_int64(st, 18, s->session);
+    return step_reset(s, st, "update session counters");
+}
+
+/* Stores one chunk; on the writer thread. */
+static void write_chunk(comb_store *s, store_chunk *ch)
+{
+    if (atomic_load(&s->failed))
+        return;
+    s->pending.active = ch;
+    int rc = 0;
+    if (ch->nheap)
+        rc = step_reset(s, s->ins_heap, "store heap events");
+    if (!rc && ch->nsched)
+        rc = step_reset(s, s->ins_sched, "store scheduler events");
+    if (!rc && ch->nline)
+        rc = step_reset(s, s->ins_line, "store log lines");
+    for (size_t i = 0; !rc && i < ch->nmisc; i++)
+        rc = write_misc(s, &ch->misc[i]);
+    s->pending.active = NULL;
+    if (rc)
+        return;
+    if (ch->has_counters && write_counters(s, &ch->counters))
+        return;
+    if (ch->end) {
+        sqlite3_stmt *st = s->upd_end;
+        sqlite3_bind_text(st, 1, ch->ended_at, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, ch->reason, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, s->session);
+        if (step_reset(s, st, "close session"))
+            return;
+    }
+    if (ch->commit || ch->end) {
+        if (exec(s, "COMMIT", ch->end ? "final commit" : "commit") || (!ch->end && exec(s, "BEGIN", "begin")))
+            return;
+        pthread_mutex_lock(&s->mu);
+        s->commits++;
+        pthread_cond_signal(&s->committed);
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    comb_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        /* waits for work: woken by every submit and by the stop request */
+        while (!s->queue_head && !s->stop_writer)
+            pthread_cond_wait(&s->work, &s->mu);
+        store_chunk *ch = s->queue_head;
+        if (!ch)
+            break; /* stop, and everything submitted is written */
+        s->queue_head = ch->next;
+        if (!s->queue_head)
+            s->queue_tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        write_chunk(s, ch);
+        pthread_mutex_lock(&s->mu);
+        s->written = ch->ticket;
+        ch->next = s->free_chunks;
+        s->free_chunks = ch;
+        pthread_cond_broadcast(&s->progress);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Copies committed WAL frames into the database file, so the writer never has
+ * to (its connection has wal_autocheckpoint off during a session). PASSIVE: it
+ * never blocks the writer; what it cannot copy yet waits for the next commit. */
+static void *checkpointer_main(void *arg)
+{
+    comb_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        /* waits for a commit it has not checkpointed yet, or the stop request */
+        while (s->commits == s->commits_checkpointed && !s->stop_checkpointer)
+            pthread_cond_wait(&s->committed, &s->mu);
+        if (s->stop_checkpointer)
+            break;
+        s->commits_checkpointed = s->commits;
+        pthread_mutex_unlock(&s->mu);
+        sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* ---- the producer side ------------------------------------------------------------------- */
+
+static void chunk_reset(store_chunk *ch)
+{
+    ch->nheap = ch->nsched = ch->nline = ch->nmisc = ch->text_len = 0;
+    ch->commit = ch->end = ch->has_counters = false;
+}
+
+/* Hands the current chunk to the writer and takes a free one (waiting while
+ * all are queued: the bounded queue). wait: also until the writer has stored
+ * it. Returns -1 when the store failed. */
+static int submit(comb_store *s, bool wait)
+{
+    store_chunk *ch = s->cur;
+    pthread_mutex_lock(&s->mu);
+    const uint64_t ticket = ch->ticket = ++s->submitted; /* ch may be written and reused before we wait */
+    ch->next = NULL;
+    if (s->queue_tail)
+        s->queue_tail->next = ch;
+    else
+        s->queue_head = ch;
+    s->queue_tail = ch;
+    pthread_cond_signal(&s->work);
+    /* at most COMB_STORE_CHUNKS - 1 chunks are queued, so this ends when the writer has stored one */
+    while (!s->free_chunks)
+        pthread_cond_wait(&s->progress, &s->mu);
+    s->cur = s->free_chunks;
+    s->free_chunks = s->cur->next;
+    chunk_reset(s->cur);
+    while (wait && s->written < ticket) /* the writer works through the queue in order */
+        pthread_cond_wait(&s->progress, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    return atomic_load(&s->failed) ? -1 : 0;
+}
+
+/* The chunk to append to, or NULL when the store cannot take rows. */
+static store_chunk *writable(comb_store *s)
+{
+    if (atomic_load(&s->failed))
+        return NULL;
+    if (!s->in_session) {
+        fail_msg(s, "no session is open");
+        return NULL;
+    }
+    return s->cur;
+}
+
+/* The store's threads take no signals: Ctrl-C and SIGTERM must reach the
+ * capture loop's thread, whose poll() they interrupt. */
+static bool start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    bool ok = pthread_create(t, NULL, fn, arg) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return ok;
+}
+
+static void free_chunks(comb_store *s)
+{
+    while (s->free_chunks) {
+        store_chunk *next = s->free_chunks->next;
+        free(s->free_chunks->text);
+        free(s->free_chunks);
+        s->free_chunks = next;
+    }
+}
+
+static void stop_threads(comb_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stop_writer = true;
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    if (s->writer_started)
+        pthread_join(s->writer, NULL);
+    s->writer_started = false;
+    pthread_mutex_lock(&s->mu);
+    s->stop_checkpointer = true;
+    pthread_cond_signal(&s->committed);
+    pthread_mutex_unlock(&s->mu);
+    if (s->checkpointer_started)
+        pthread_join(s->checkpointer, NULL);
+    s->checkpointer_started = false;
+    sqlite3_close(s->ckpt_db);
+    s->ckpt_db = NULL;
+    /* the chunks: the current one and every free one (the queue is empty now) */
+    if (s->cur) {
+        s->cur->next = s->free_chunks;
+        s->free_chunks = s->cur;
+        s->cur = NULL;
+    }
+    free_chunks(s);
+    s->in_session = false;
+    sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 1000", NULL, NULL, NULL); /* SQLite's default */
+}
+
 int comb_store_session_begin(comb_store *s, const char *source, const char *settings_json, int64_t *id)
 {
+    if (atomic_load(&s->failed))
+        return -1;
+    if (s->in_session)
+        return fail_msg(s, "a session is already open");
     char now[40];
     utc_now(now, sizeof now);
     sqlite3_stmt *st;
@@ -190,25 +424,82 @@ int comb_store_session_begin(comb_store *s, const char *source, const char *sett
     if (rc != SQLITE_DONE)
         return fail(s, "create session");
     s->session = sqlite3_last_insert_rowid(s->db);
+    s->pending.session = s->session;
     *id = s->session;
-    if (prepare(s, "INSERT INTO log_line VALUES (?, ?, ?, ?, ?, ?)", &s->ins_log) ||
-        prepare(s, "INSERT INTO trace_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_event) ||
+    s->seq_log = s->seq_event = s->seq_error = 0;
+    finalize_statements(s);
+    if (prepare(s, "INSERT INTO heap_event SELECT * FROM comb_pending_heap", &s->ins_heap) ||
+        prepare(s, "INSERT INTO sched_event SELECT * FROM comb_pending_sched", &s->ins_sched) ||
+        prepare(s, "INSERT INTO log_line SELECT * FROM comb_pending_line", &s->ins_line) ||
+        prepare(s, "INSERT INTO other_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_other) ||
         prepare(s, "INSERT INTO decode_error VALUES (?, ?, ?, ?, ?, ?, ?)", &s->ins_error) ||
-        prepare(s, "INSERT INTO heap_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_heap) ||
-        prepare(s, "INSERT INTO sched_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_sched) ||
+        prepare(s, "UPDATE session SET protocol_version=?, core_hz=?, ts_hz=?, build_id=?, start_ts=? WHERE id=?",
+                &s->upd_start) ||
         prepare(s,
                 "UPDATE session SET bytes=?, packets=?, events=?, log_lines=?, overflows=?, decode_errors=?,"
-                " bytes_skipped=?, trace_errors=?, dropped=?, acks=? WHERE id=?",
-                &s->upd_counters))
+                " bytes_skipped=?, trace_errors=?, dropped=?, acks=?, link_overruns=?, link_line_errors=?,"
+                " link_host_dropped=?, tpiu_frames=?, tpiu_bytes_other=?, tpiu_realigns=?, tpiu_bytes_dropped=?"
+                " WHERE id=?",
+                &s->upd_counters) ||
+        prepare(s, "UPDATE session SET ended_at=?, end_reason=? WHERE id=?", &s->upd_end))
         return -1;
+
+    /* the chunks: one to fill, the rest free */
+    for (int i = 0; i < COMB_STORE_CHUNKS; i++) {
+        store_chunk *ch = malloc(sizeof *ch);
+        uint8_t *text = malloc(CHUNK_TEXT);
+        if (!ch || !text) {
+            free(ch);
+            free(text);
+            free_chunks(s);
+            return fail_msg(s, "out of memory for the write queue");
+        }
+        chunk_reset(ch);
+        ch->text = text;
+        ch->text_cap = CHUNK_TEXT;
+        ch->next = s->free_chunks;
+        s->free_chunks = ch;
+    }
+    s->cur = s->free_chunks;
+    s->free_chunks = s->cur->next;
+    s->queue_head = s->queue_tail = NULL;
+    s->submitted = s->written = 0;
+    s->commits = s->commits_checkpointed = 0;
+    s->stop_writer = s->stop_checkpointer = false;
+
+    /* the checkpointer's connection; without it the writer checkpoints as SQLite does by default */
+    if (sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+        sqlite3_exec(s->ckpt_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) == SQLITE_OK &&
+        start_thread(&s->checkpointer, checkpointer_main, s)) {
+        s->checkpointer_started = true;
+        sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL);
+    } else {
+        sqlite3_close(s->ckpt_db);
+        s->ckpt_db = NULL;
+    }
+    s->in_session = true;
     /* The session row is durable at once; data goes in batched transactions. */
-    return exec(s, "BEGIN", "begin");
+    if (exec(s, "BEGIN", "begin"))
+        return -1;
+    if (!start_thread(&s->writer, writer_main, s)) {
+        fail_msg(s, "cannot start the writer thread");
+        stop_threads(s);
+        return -1;
+    }
+    s->writer_started = true;
+    return 0;
 }
 
 int comb_store_session_start_event(comb_store *s, const comb_trace_event *ev)
 {
-    if (s->failed)
+    store_chunk *ch = writable(s);
+    if (!ch)
         return -1;
+    if (ch->nmisc == CHUNK_MISC && submit(s, false))
+        return -1;
+    ch = s->cur;
+    misc_row *m = &ch->misc[ch->nmisc++];
+    m->what = MISC_SESSION_START;
     uint32_t version = 0, core = 0, tshz = 0, lo = 0, hi = 0, ts = 0;
     comb_trace_event_field(ev, "version", &version);
     comb_trace_event_field(ev, "core_hz", &core);
@@ -216,107 +507,183 @@ int comb_store_session_start_event(comb_store *s, const comb_trace_event *ev)
     comb_trace_event_field(ev, "build_id_lo", &lo);
     comb_trace_event_field(ev, "build_id_hi", &hi);
     comb_trace_event_field(ev, "ts", &ts);
-    char build_id[24];
-    snprintf(build_id, sizeof build_id, "%08x%08x", (unsigned)hi, (unsigned)lo);
-    sqlite3_stmt *st;
-    if (prepare(s,
-                "UPDATE session SET protocol_version=?, core_hz=?, ts_hz=?, build_id=?, start_ts=? WHERE id=?",
-                &st))
-        return -1;
-    sqlite3_bind_int64(st, 1, version);
-    sqlite3_bind_int64(st, 2, core);
-    sqlite3_bind_int64(st, 3, tshz);
-    sqlite3_bind_text(st, 4, build_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, ts);
-    sqlite3_bind_int64(st, 6, s->session);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : fail(s, "record session start");
-}
-
-static int step_reset(comb_store *s, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : fail(s, what);
+    m->u.start.version = version;
+    m->u.start.core_hz = core;
+    m->u.start.ts_hz = tshz;
+    m->u.start.start_ts = ts;
+    snprintf(m->u.start.build_id, sizeof m->u.start.build_id, "%08x%08x", (unsigned)hi, (unsigned)lo);
+    return 0;
 }
 
 int comb_store_log_line(comb_store *s, unsigned port, int64_t host_ns, int64_t itm_ts, const uint8_t *text,
                         size_t len)
 {
-    if (s->failed)
+    store_chunk *ch = writable(s);
+    if (!ch)
         return -1;
-    sqlite3_stmt *st = s->ins_log;
-    sqlite3_bind_int64(st, 1, s->session);
-    sqlite3_bind_int64(st, 2, s->seq_log++);
-    sqlite3_bind_int(st, 3, (int)port);
-    sqlite3_bind_int64(st, 4, host_ns);
-    if (itm_ts >= 0)
-        sqlite3_bind_int64(st, 5, itm_ts);
-    sqlite3_bind_blob(st, 6, len ? (const void *)text : "", (int)len, SQLITE_TRANSIENT);
-    return step_reset(s, st, "store log line");
+    if ((ch->nline == CHUNK_LINES || ch->text_len + len > ch->text_cap) && submit(s, false))
+        return -1;
+    ch = s->cur;
+    if (len > ch->text_cap) { /* longer than any line a capture makes (1 KiB): this chunk grows */
+        uint8_t *bigger = realloc(ch->text, len);
+        if (!bigger)
+            return fail_msg(s, "out of memory for a log line");
+        ch->text = bigger;
+        ch->text_cap = len;
+    }
+    line_row *r = &ch->line[ch->nline++];
+    r->seq = s->seq_log++;
+    r->host_ns = host_ns;
+    r->itm_ts = itm_ts;
+    r->port = port;
+    r->off = (uint32_t)ch->text_len;
+    r->len = (uint32_t)len;
+    if (len)
+        memcpy(ch->text + ch->text_len, text, len);
+    ch->text_len += len;
+    return 0;
 }
 
-int comb_store_event(comb_store *s, const comb_trace_event *ev, int64_t ts64)
+/* The heap_event row of a heap event, fields by position (trace_protocol.h);
+ * false when the event does not have the shape its schema gives. */
+static bool heap_row_of(const comb_trace_event *ev, int64_t ts64, comb_heap_raw *r)
 {
-    if (s->failed)
-        return -1;
-    char json[512], namebuf[32];
+    const unsigned req = ev->schema->nfields;
+    if (ev->nfields != req + (ev->has_caller ? 1u : 0u))
+        return false;
+    const uint32_t *v = ev->values;
+    const uint32_t ts = v[req - 1]; /* always the last required field */
+    if (ts64 < 0 || (uint32_t)ts64 != ts)
+        return false; /* the view rebuilds the raw field from the 64-bit one */
+    memset(r, 0, sizeof *r);
+    r->offset = ev->offset;
+    r->ts = (uint64_t)ts64;
+    r->depth = ev->depth;
+    r->has = COMB_HR_TS;
+    switch (ev->type) {
+    case COMB_EVT_HEAP_ALLOC:
+    case COMB_EVT_HEAP_RESIZE:
+        r->kind = ev->type == COMB_EVT_HEAP_ALLOC ? COMB_HEAP_ALLOC : COMB_HEAP_RESIZE;
+        r->ptr = v[0];
+        r->size = v[1];
+        r->has |= COMB_HR_PTR | COMB_HR_SIZE;
+        break;
+    case COMB_EVT_HEAP_FREE:
+        r->kind = COMB_HEAP_FREE;
+        r->ptr = v[0];
+        r->has |= COMB_HR_PTR;
+        break;
+    case COMB_EVT_HEAP_REALLOC:
+        r->kind = COMB_HEAP_REALLOC;
+        r->old_ptr = v[0];
+        r->ptr = v[1];
+        r->size = v[2];
+        r->has |= COMB_HR_OLD_PTR | COMB_HR_PTR | COMB_HR_SIZE;
+        break;
+    default: /* COMB_EVT_HEAP_FAIL */
+        r->kind = COMB_HEAP_FAIL;
+        r->size = v[0];
+        r->has |= COMB_HR_SIZE;
+        break;
+    }
+    if (ev->has_caller) {
+        r->caller = v[req];
+        r->has |= COMB_HR_CALLER;
+    }
+    return true;
+}
+
+static bool sched_row_of(const comb_trace_event *ev, int64_t ts64, sched_row *r)
+{
+    const unsigned n = ev->schema->nfields;
+    if (ev->nfields != n || ev->has_caller)
+        return false;
+    const uint32_t *v = ev->values;
+    if (ts64 < 0 || (uint32_t)ts64 != v[n - 1])
+        return false;
+    r->offset = (int64_t)ev->offset;
+    r->ts = ts64;
+    r->kind = ev->type;
+    r->depth = ev->depth;
+    r->thr = ev->type == COMB_EVT_THREAD_WAKEUP ? (v[0] & 0xFFu) : v[0];
+    r->from_thr = (v[0] >> 8) & 0xFFu; /* ids is 16 bits: from << 8 | to */
+    r->fiber = ev->type >= COMB_EVT_FIBER_ADDED ? v[1] : 0;
+    return true;
+}
+
+static void other_row_of(const comb_trace_event *ev, int64_t ts64, misc_row *m)
+{
+    m->what = MISC_OTHER_EVENT;
+    m->u.ev.offset = (int64_t)ev->offset;
+    m->u.ev.ts = ts64;
+    m->u.ev.port = ev->port;
+    m->u.ev.type = ev->type;
+    m->u.ev.depth = ev->depth;
+    char namebuf[24];
+    snprintf(m->u.ev.name, sizeof m->u.ev.name, "%s", comb_trace_event_name(ev, namebuf, sizeof namebuf));
+    char *json = m->u.ev.fields;
+    const size_t cap = sizeof m->u.ev.fields;
     size_t n = 0;
     json[n++] = '{';
-    for (unsigned i = 0; i < ev->nfields; i++) {
+    for (unsigned i = 0; i < ev->nfields && i < COMB_EVT_MAX_FIELDS; i++) {
         char fname[8];
         const char *fn = ev->schema && ev->schema->field_names[i] ? ev->schema->field_names[i] : NULL;
         if (!fn) {
             snprintf(fname, sizeof fname, "f%u", i);
             fn = fname;
         }
-        n += (size_t)snprintf(json + n, sizeof json - n, "%s\"%s\":%u", i ? "," : "", fn, (unsigned)ev->values[i]);
+        n += (size_t)snprintf(json + n, cap - n, "%s\"%s\":%u", i ? "," : "", fn, (unsigned)ev->values[i]);
     }
-    snprintf(json + n, sizeof json - n, "}");
-    sqlite3_stmt *st = s->ins_event;
-    sqlite3_bind_int64(st, 1, s->session);
-    sqlite3_bind_int64(st, 2, s->seq_event++);
-    sqlite3_bind_int64(st, 3, (int64_t)ev->offset);
-    sqlite3_bind_int(st, 4, ev->port);
-    sqlite3_bind_int(st, 5, ev->type);
-    sqlite3_bind_text(st, 6, comb_trace_event_name(ev, namebuf, sizeof namebuf), -1, SQLITE_TRANSIENT);
-    if (ts64 >= 0)
-        sqlite3_bind_int64(st, 7, ts64);
-    sqlite3_bind_int(st, 8, ev->depth);
-    sqlite3_bind_text(st, 9, json, -1, SQLITE_TRANSIENT);
-    return step_reset(s, st, "store trace event");
+    snprintf(json + n, cap - n, "}");
 }
 
-int64_t comb_store_last_event_seq(const comb_store *s)
+int comb_store_event(comb_store *s, const comb_trace_event *ev, int64_t ts64)
 {
-    return s->seq_event - 1;
+    store_chunk *ch = writable(s);
+    if (!ch)
+        return -1;
+    const bool heap = ev->schema && ev->port == COMB_PORT_HEAP && ev->type >= COMB_EVT_HEAP_ALLOC &&
+                      ev->type <= COMB_EVT_HEAP_FAIL;
+    const bool sched = ev->schema && ev->port == COMB_PORT_SCHED && comb_sched_kind_name(ev->type);
+    if (heap) {
+        if (ch->nheap == CHUNK_ROWS && submit(s, false))
+            return -1;
+        ch = s->cur;
+        if (heap_row_of(ev, ts64, &ch->heap[ch->nheap])) {
+            ch->heap[ch->nheap++].seq = s->seq_event++;
+            return 0;
+        }
+    } else if (sched) {
+        if (ch->nsched == CHUNK_ROWS && submit(s, false))
+            return -1;
+        ch = s->cur;
+        if (sched_row_of(ev, ts64, &ch->sched[ch->nsched])) {
+            ch->sched[ch->nsched++].seq = s->seq_event++;
+            return 0;
+        }
+    }
+    /* everything else, and typed events whose shape the typed tables cannot hold */
+    if (ch->nmisc == CHUNK_MISC && submit(s, false))
+        return -1;
+    ch = s->cur;
+    misc_row *m = &ch->misc[ch->nmisc++];
+    other_row_of(ev, ts64, m);
+    m->u.ev.seq = s->seq_event++;
+    return 0;
 }
 
 int comb_store_heap_event(comb_store *s, const comb_heap_raw *r)
 {
-    if (s->failed)
+    store_chunk *ch = writable(s);
+    if (!ch)
         return -1;
-    sqlite3_stmt *st = s->ins_heap;
-    sqlite3_bind_int64(st, 1, s->session);
-    sqlite3_bind_int64(st, 2, r->seq);
-    sqlite3_bind_int64(st, 3, (int64_t)r->offset);
-    sqlite3_bind_text(st, 4, comb_heap_kind_name(r->kind), -1, SQLITE_STATIC);
-    if (r->has & COMB_HR_TS)
-        sqlite3_bind_int64(st, 5, (int64_t)r->ts);
-    if (r->has & COMB_HR_PTR)
-        sqlite3_bind_int64(st, 6, r->ptr);
-    if (r->has & COMB_HR_OLD_PTR)
-        sqlite3_bind_int64(st, 7, r->old_ptr);
-    if (r->has & COMB_HR_SIZE)
-        sqlite3_bind_int64(st, 8, r->size);
-    if (r->has & COMB_HR_OLD_SIZE)
-        sqlite3_bind_int64(st, 9, r->old_size);
-    if (r->has & COMB_HR_CALLER)
-        sqlite3_bind_int64(st, 10, r->caller);
-    sqlite3_bind_int(st, 11, r->depth);
-    return step_reset(s, st, "store heap event");
+    if (r->kind >= COMB_HEAP_KIND_COUNT)
+        return fail_msg(s, "heap event of an unknown kind");
+    if (ch->nheap == CHUNK_ROWS && submit(s, false))
+        return -1;
+    ch = s->cur;
+    ch->heap[ch->nheap++] = *r;
+    return 0;
 }
 
 const char *comb_sched_kind_name(unsigned type)
@@ -333,112 +700,74 @@ const char *comb_sched_kind_name(unsigned type)
     }
 }
 
-int comb_store_sched_event(comb_store *s, const comb_trace_event *ev, int64_t ts64)
-{
-    if (s->failed)
-        return -1;
-    const char *kind = ev->port == COMB_PORT_SCHED && ev->schema ? comb_sched_kind_name(ev->type) : NULL;
-    if (!kind)
-        return 0;
-    uint32_t v;
-    sqlite3_stmt *st = s->ins_sched;
-    sqlite3_bind_int64(st, 1, s->session);
-    sqlite3_bind_int64(st, 2, s->seq_event - 1);
-    sqlite3_bind_int64(st, 3, (int64_t)ev->offset);
-    sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
-    if (ts64 >= 0)
-        sqlite3_bind_int64(st, 5, ts64);
-    if (ev->type == COMB_EVT_THREAD_WAKEUP) {
-        v = 0;
-        comb_trace_event_field(ev, "ids", &v);
-        sqlite3_bind_int(st, 6, (int)(v & 0xFFu));
-        sqlite3_bind_int(st, 7, (int)((v >> 8) & 0xFFu));
-    } else {
-        v = 0;
-        comb_trace_event_field(ev, "thr", &v);
-        sqlite3_bind_int(st, 6, (int)v);
-        if (comb_trace_event_field(ev, "fiber", &v))
-            sqlite3_bind_int64(st, 8, v);
-    }
-    sqlite3_bind_int(st, 9, ev->depth);
-    return step_reset(s, st, "store scheduler event");
-}
-
-struct sqlite3 *comb_store_handle(comb_store *s)
-{
-    return s->db;
-}
-
 int comb_store_decode_error(comb_store *s, uint64_t offset, const char *layer, const char *kind, int port,
                             uint32_t length)
 {
-    if (s->failed)
+    store_chunk *ch = writable(s);
+    if (!ch)
         return -1;
-    sqlite3_stmt *st = s->ins_error;
-    sqlite3_bind_int64(st, 1, s->session);
-    sqlite3_bind_int64(st, 2, s->seq_error++);
-    sqlite3_bind_int64(st, 3, (int64_t)offset);
-    sqlite3_bind_text(st, 4, layer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, kind, -1, SQLITE_TRANSIENT);
-    if (port >= 0)
-        sqlite3_bind_int(st, 6, port);
-    sqlite3_bind_int64(st, 7, length);
-    return step_reset(s, st, "store decode error");
-}
-
-static int write_counters(comb_store *s, const comb_session_counters *c)
-{
-    sqlite3_stmt *st = s->upd_counters;
-    const uint64_t v[] = {c->bytes,         c->packets,       c->events,       c->log_lines, c->overflows,
-                          c->decode_errors, c->bytes_skipped, c->trace_errors, c->dropped,   c->acks};
-    for (int i = 0; i < 10; i++)
-        sqlite3_bind_int64(st, i + 1, (int64_t)v[i]);
-    sqlite3_bind_int64(st, 11, s->session);
-    return step_reset(s, st, "update session counters");
+    if (ch->nmisc == CHUNK_MISC && submit(s, false))
+        return -1;
+    ch = s->cur;
+    misc_row *m = &ch->misc[ch->nmisc++];
+    m->what = MISC_DECODE_ERROR;
+    m->u.err.seq = s->seq_error++;
+    m->u.err.offset = (int64_t)offset;
+    m->u.err.layer = strcmp(layer, "itm") == 0 ? "itm" : "trace";
+    snprintf(m->u.err.kind, sizeof m->u.err.kind, "%s", kind);
+    m->u.err.port = port;
+    m->u.err.length = length;
+    return 0;
 }
 
 int comb_store_checkpoint(comb_store *s, const comb_session_counters *c)
 {
-    if (s->failed)
+    store_chunk *ch = writable(s);
+    if (!ch)
         return -1;
-    if (write_counters(s, c) || exec(s, "COMMIT", "commit") || exec(s, "BEGIN", "begin"))
-        return -1;
-    return 0;
+    ch->commit = true;
+    ch->has_counters = true;
+    ch->counters = *c;
+    return submit(s, true);
 }
 
 int comb_store_session_end(comb_store *s, const comb_session_counters *c, const char *reason)
 {
-    if (s->failed)
+    store_chunk *ch = writable(s);
+    if (!ch)
         return -1;
-    char now[40];
-    utc_now(now, sizeof now);
-    sqlite3_stmt *st;
-    if (write_counters(s, c) || prepare(s, "UPDATE session SET ended_at=?, end_reason=? WHERE id=?", &st))
-        return -1;
-    sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, s->session);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return fail(s, "close session");
-    return exec(s, "COMMIT", "final commit");
+    ch->end = true;
+    ch->has_counters = true;
+    ch->counters = *c;
+    snprintf(ch->reason, sizeof ch->reason, "%s", reason);
+    utc_now(ch->ended_at, sizeof ch->ended_at);
+    int rc = submit(s, true);
+    stop_threads(s);
+    return rc;
 }
 
 void comb_store_close(comb_store *s)
 {
     if (!s)
         return;
-    sqlite3_finalize(s->ins_log);
-    sqlite3_finalize(s->ins_event);
-    sqlite3_finalize(s->ins_error);
-    sqlite3_finalize(s->upd_counters);
-    sqlite3_finalize(s->ins_heap);
-    sqlite3_finalize(s->ins_sched);
+    if (s->in_session) {
+        /* keep what was captured: commit it, as the last checkpoint left the counters */
+        if (!atomic_load(&s->failed)) {
+            s->cur->commit = true;
+            submit(s, true);
+        }
+        stop_threads(s);
+    }
+    finalize_statements(s);
     if (s->db) {
         if (!sqlite3_get_autocommit(s->db))
             sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL); /* keep what was captured */
         sqlite3_close(s->db);
     }
+    pthread_cond_destroy(&s->committed);
+    pthread_cond_destroy(&s->progress);
+    pthread_cond_destroy(&s->work);
+    pthread_mutex_destroy(&s->mu);
+    free(s->path);
     free(s);
 }

@@ -139,6 +139,29 @@ static void print_summary(const capture_run_args *a, int64_t session, const comb
             (unsigned long long)c->trace_errors, tp, ln, reason);
 }
 
+/* The loss counters below the decoder go into the session row with the others
+ * (docs/schema.md); sources that cannot tell leave their columns NULL. */
+static void fill_link_counters(comb_session_counters *c, const capture_run_args *a, comb_source *src,
+                               const comb_tpiu *tpiu, bool link_source)
+{
+    if (link_source) {
+        comb_source_link_stats link = {0};
+        comb_source_link_stats_get(src, &link);
+        c->link_known = true;
+        c->link_overruns = link.overruns;
+        c->link_line_errors = link.line_errors;
+        c->link_host_dropped = link.host_dropped;
+    }
+    if (a->tpiu_id >= 0) {
+        const comb_tpiu_stats *ts = comb_tpiu_get_stats(tpiu);
+        c->tpiu_known = true;
+        c->tpiu_frames = ts->frames;
+        c->tpiu_bytes_other = ts->bytes_other;
+        c->tpiu_realigns = ts->realigns;
+        c->tpiu_bytes_dropped = ts->bytes_dropped;
+    }
+}
+
 int capture_run(const capture_run_args *a)
 {
     char err[600];
@@ -205,6 +228,8 @@ int capture_run(const capture_run_args *a)
     comb_tpiu_sniffer sniffer = {0};
     bool sniff_warned = false;
     bool line_source = has_prefix(spec, "serial:") || has_prefix(spec, "ftdi:") || has_prefix(spec, "bmp:");
+    /* the USB sources see the adapter's line status and their own buffer (comb_source_link_stats) */
+    bool link_source = has_prefix(spec, "ftdi:") || has_prefix(spec, "bmp:");
 
     const char *reason = "end_of_input";
     int status = 0;
@@ -247,6 +272,7 @@ int capture_run(const capture_run_args *a)
             break;
         }
         if (store && now - last_commit >= 250000000) {
+            fill_link_counters(&cap.counters, a, src, &tpiu, link_source);
             if (comb_store_checkpoint(store, &cap.counters))
                 cap.store_failed = true;
             last_commit = now;
@@ -282,6 +308,7 @@ int capture_run(const capture_run_args *a)
         stdout = saved_stdout;
         fclose(tty_stdout);
     }
+    fill_link_counters(&cap.counters, a, src, &tpiu, link_source);
     if (store) {
         if (cap.store_failed || comb_store_session_end(store, &cap.counters, reason)) {
             fprintf(stderr, "%s: %s\n", a->cmd, comb_store_errmsg(store));

@@ -1,27 +1,41 @@
-"""Firmware behaviour in QEMU, checked through comb's own decoder: nested
-interrupts writing while thread mode writes (no packet split, none lost), and
-fault reports on port 1."""
+"""Firmware behaviour in QEMU on every QEMU board (conftest `board`), checked
+through comb's own decoder: nested interrupts writing while thread mode writes
+(no packet split, none lost), and fault reports on port 1."""
 import re
 import sqlite3
 import struct
 import subprocess
 
-from conftest import QEMU_BASE
+from conftest import DEFAULT_BOARD, QEMU_BOARDS, firmware_path, qemu_args
 
 
-def run_to_file(qemu, elf, out, extra=()):
-    res = subprocess.run([qemu, *QEMU_BASE, *extra, "-serial", f"file:{out}", "-kernel", elf],
+def run_to_file(qemu, board, elf, out, extra=()):
+    res = subprocess.run([qemu, *qemu_args(board), *extra, "-serial", f"file:{out}", "-kernel", elf],
                          capture_output=True, timeout=120)
     return res.returncode
 
 
-def test_stress_nested_interrupts_lose_nothing(comb, firmware, qemu, tmp_path):
+def test_each_board_gets_the_images_its_features_allow():
+    """comb_add_example REQUIRES: an example is built for exactly the boards
+    that offer its features (the build's COMB_BOARDS holds every QEMU board)."""
+    requires = {"hello": set(), "fault": {"semihosting"}, "stress": {"semihosting", "timer"},
+                "heapstress": {"semihosting", "timer", "swi"}, "heapdemo": {"semihosting", "timer"},
+                "heapnewlib": {"semihosting"}, "heapwrap": {"semihosting", "ram-64k"}}
+    for board in QEMU_BOARDS.values():
+        for image, need in requires.items():
+            assert firmware_path(image, board).exists() == (need <= board.features), (image, board.name)
+        # images restricted with BOARDS: the default board only
+        assert firmware_path("heapstress_m0", board).exists() == (board == DEFAULT_BOARD), board.name
+
+
+def test_stress_nested_interrupts_lose_nothing(comb, firmware, qemu, tmp_path, board):
     """Thread mode writes 20000 words on port 2 while SysTick (port 3) and a
-    higher-priority timer interrupt (port 4) preempt it and each other. Every
-    sequence must arrive complete, in order, with packet boundaries intact."""
+    higher-priority timer interrupt (port 4, the board's example timer) preempt
+    it and each other. Every sequence must arrive complete, in order, with
+    packet boundaries intact."""
     raw = tmp_path / "stress.bin"
     # -icount: deterministic virtual time, so the UART never backs up by host load
-    assert run_to_file(qemu, firmware("stress"), raw, ["-icount", "shift=0"]) == 0
+    assert run_to_file(qemu, board, firmware("stress", board), raw, ["-icount", "shift=0"]) == 0
     p = {n: tmp_path / f"p{n}.bin" for n in (2, 3, 4)}
     db = tmp_path / "stress.db"
     res = subprocess.run([comb, "log", "--db", str(db), f"file:{raw}", ":1",
@@ -49,17 +63,24 @@ def test_stress_nested_interrupts_lose_nothing(comb, firmware, qemu, tmp_path):
     assert syncs >= raw.stat().st_size // 1024 - 1, "a sync packet at least every ~1 KiB"
 
 
-def test_fault_is_reported_on_stderr_port(comb, firmware, qemu, tmp_path):
+def test_fault_is_reported_on_stderr_port(comb, firmware, qemu, tmp_path, board):
+    """UDF: a UsageFault with CFSR.UNDEFINSTR on Mainline cores, a HardFault
+    (no fault status registers) on ARMv6-M; the stacked PC is the UDF."""
     raw = tmp_path / "fault.bin"
-    assert run_to_file(qemu, firmware("fault"), raw) == 1
+    elf = firmware("fault", board)
+    assert run_to_file(qemu, board, elf, raw) == 1
     res = subprocess.run([comb, "log", "--quiet", f"file:{raw}", ":0", f"{tmp_path / 'err.txt'}:1"],
                          capture_output=True, timeout=30)
     assert res.stdout == b"faulting now\n"
     err = (tmp_path / "err.txt").read_text()
-    assert "UsageFault" in err, err
-    assert re.search(r"cfsr=0x00010000", err), err  # UNDEFINSTR
+    if board.mainline:
+        assert re.search(r"\*\*\* UsageFault: ipsr=0x00000006 ", err), err
+        assert re.search(r"cfsr=0x00010000", err), err  # UNDEFINSTR
+    else:
+        assert re.search(r"\*\*\* HardFault: ipsr=0x00000003 ", err), err
+        assert "cfsr" not in err, err
     pc = int(re.search(r"pc=0x([0-9a-f]+)", err).group(1), 16)
-    dis = subprocess.run(["arm-none-eabi-objdump", "-d", firmware("fault")], capture_output=True, text=True).stdout
+    dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True).stdout
     assert re.search(rf"^\s*{pc:x}:\s+de00\s+udf", dis, re.M), f"stacked pc 0x{pc:x} is not the udf"
 
 

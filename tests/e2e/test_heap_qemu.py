@@ -1,11 +1,13 @@
-"""The pool allocator on the real firmware in QEMU, its heap trace decoded by the
-real `comb log` into the session database, and checked there in SQL.
+"""The pool allocator on the real firmware in QEMU, on every QEMU board
+(conftest `board`), its heap trace decoded by the real `comb log` into the
+session database, and checked there in SQL.
 
-- heapstress (and heapstress_m0, the same with the allocator built for
-  Cortex-M0): thread mode, SysTick, timer 1 and a pended IRQ (three nested
-  priorities) allocate, reallocate and free at random for 100,000 operations
-  under -icount shift=0. The firmware checks itself (no block handed out twice,
-  every block back at the end) and the trace must balance.
+- heapstress: thread mode, SysTick, the board's timer and software interrupt
+  (three nested priorities) allocate, reallocate and free at random for
+  100,000 operations under -icount shift=0 (on microbit, a Cortex-M0, through
+  the PRIMASK free lists; heapstress_m0 runs that code on the M3 of
+  mps2-an385). The firmware checks itself (no block handed out twice, every
+  block back at the end) and the trace must balance.
 - heapdemo: the realistic workload, captured live through a pty (acknowledged
   session end, exit 0), with caller addresses that point into its code.
 """
@@ -15,7 +17,7 @@ import subprocess
 
 import pytest
 
-from conftest import QEMU_BASE, capture_over_pty
+from conftest import DEFAULT_BOARD, capture_over_pty, qemu_args
 
 # Per block (ptr): +1 for heap_alloc and the new block of heap_realloc, -1 for
 # heap_free and the old block of heap_realloc, 0 for heap_resize. Walking each
@@ -71,12 +73,24 @@ def session_row(con):
     return rows[0]
 
 
-@pytest.mark.parametrize("image", ["heapstress", "heapstress_m0"])
-def test_heapstress_nested_interrupts_100k_ops(comb, firmware, qemu, tmp_path, image):
+def test_heapstress_nested_interrupts_100k_ops(comb, firmware, qemu, tmp_path, board):
+    elf = firmware("heapstress", board)
+    if not board.mainline:  # ARMv6-M: the allocator's PRIMASK sections, no exclusives anywhere
+        dis = subprocess.run(["arm-none-eabi-objdump", "-d", elf], capture_output=True, text=True).stdout
+        assert "cpsid" in dis and "ldrex" not in dis and "strex" not in dis
+    check_heapstress(comb, qemu, board, elf, tmp_path)
+
+
+def test_heapstress_m0_allocator_on_m3(comb, firmware, qemu, tmp_path):
+    """The allocator compiled for Cortex-M0, in the M3 image of mps2-an385."""
+    check_heapstress(comb, qemu, DEFAULT_BOARD, firmware("heapstress_m0"), tmp_path)
+
+
+def check_heapstress(comb, qemu, board, elf, tmp_path):
     raw = tmp_path / "hs.bin"
     db = tmp_path / "hs.db"
-    res = subprocess.run([qemu, *QEMU_BASE, "-icount", "shift=0", "-serial", f"file:{raw}",
-                          "-kernel", firmware(image)], capture_output=True, timeout=300)
+    res = subprocess.run([qemu, *qemu_args(board), "-icount", "shift=0", "-serial", f"file:{raw}",
+                          "-kernel", elf], capture_output=True, timeout=300)
     log = subprocess.run([comb, "log", "--db", str(db), "--no-ack", f"file:{raw}", ":1"],
                          capture_output=True, timeout=120)
     assert log.returncode == 0, log.stderr
@@ -126,15 +140,15 @@ def _symbols(elf):
     return syms
 
 
-def test_heapdemo_live_capture(comb, firmware, qemu, tmp_path):
+def test_heapdemo_live_capture(comb, firmware, qemu, tmp_path, board):
     """heapdemo through a pty (a UART's worth of buffering: a Unix socket
     backs up after a few hundred 1-byte writes and makes the firmware drop
     trace packets when the capture is not scheduled for a millisecond). QEMU
     starts paused until comb holds the pty; the firmware exits 0 only after
     comb acknowledged SESSION_END and every block came back."""
-    elf = firmware("heapdemo")
+    elf = firmware("heapdemo", board)
     db = tmp_path / "demo.db"
-    rc, log = capture_over_pty(qemu, comb, elf, db, tmp_path)
+    rc, log = capture_over_pty(qemu, comb, elf, db, tmp_path, board=board)
     out, err = log.stdout, log.stderr
     text = out.decode()
     assert rc == 0, text + err.decode()
@@ -162,7 +176,7 @@ def test_heapdemo_live_capture(comb, firmware, qemu, tmp_path):
         hit = [n for n, (a, b) in syms.items() if a <= (c & ~1) < b]
         assert hit, f"caller 0x{c:x} is in no function"
         owners.add(hit[0])
-    assert {"main", "SysTick_Handler", "IRQ9_Handler"} <= owners, owners
+    assert {"main", "SysTick_Handler", f"IRQ{board.timer_irq}_Handler"} <= owners, owners
     # sizes are the requested ones (messages 24-72, records 12), not block sizes
     sizes = {r[0] for r in con.execute(
         "SELECT DISTINCT json_extract(fields, '$.size') FROM trace_event WHERE name = 'heap_alloc'")}
@@ -194,9 +208,9 @@ def _data_symbol(elf, name):
     raise AssertionError(f"{name} not in {elf}")
 
 
-def _run_small(comb, firmware, qemu_socket, tmp_path, image):
+def _run_small(comb, firmware, qemu_socket, tmp_path, image, board):
     db = tmp_path / f"{image}.db"
-    q = qemu_socket(firmware(image))
+    q = qemu_socket(firmware(image, board), board=board)
     res = subprocess.run([comb, "log", "--db", str(db), f"unix:{q.sock}"], capture_output=True, timeout=60)
     rc = q.wait()
     assert res.returncode == 0, res.stderr.decode()
@@ -207,12 +221,13 @@ def _run_small(comb, firmware, qemu_socket, tmp_path, image):
     return rc, res.stdout.decode(), con
 
 
-def test_newlib_malloc_traced_by_link_time_wrapper(comb, firmware, qemu_socket, tmp_path):
+@pytest.mark.board_features("ram-64k")  # its static arena for newlib's malloc
+def test_newlib_malloc_traced_by_link_time_wrapper(comb, firmware, qemu_socket, tmp_path, board):
     """heapwrap keeps newlib's malloc; -Wl,--wrap=... puts the same heap trace
     around it: every block inside newlib's sbrk arena, requested sizes, one
     failure, callers in main."""
-    elf = firmware("heapwrap")
-    rc, out, con = _run_small(comb, firmware, qemu_socket, tmp_path, "heapwrap")
+    elf = firmware("heapwrap", board)
+    rc, out, con = _run_small(comb, firmware, qemu_socket, tmp_path, "heapwrap", board)
     assert rc == 0, out
     assert "huge failed" in out
     lo, hi = _data_symbol(elf, "arena")
@@ -231,11 +246,11 @@ def test_newlib_malloc_traced_by_link_time_wrapper(comb, firmware, qemu_socket, 
     con.close()
 
 
-def test_newlib_retargeted_to_pools(comb, firmware, qemu_socket, tmp_path):
+def test_newlib_retargeted_to_pools(comb, firmware, qemu_socket, tmp_path, board):
     """heapnewlib: malloc/calloc/realloc/free and newlib's own _malloc_r
     (strdup) come from the pools, traced by the pool allocator."""
-    elf = firmware("heapnewlib")
-    rc, out, con = _run_small(comb, firmware, qemu_socket, tmp_path, "heapnewlib")
+    elf = firmware("heapnewlib", board)
+    rc, out, con = _run_small(comb, firmware, qemu_socket, tmp_path, "heapnewlib", board)
     assert rc == 0, out
     assert "heapnewlib: bad 0, in use 0, failures 1" in out
     lo, hi = _data_symbol(elf, "comb_heap__mem_main")

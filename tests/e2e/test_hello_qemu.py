@@ -1,5 +1,6 @@
 """The spine, end to end: the real hello firmware in QEMU, captured by the real
-`comb log`, decoded by the real decoder, stored in a real SQLite file."""
+`comb log`, decoded by the real decoder, stored in a real SQLite file. The
+firmware tests run on every QEMU board (conftest `board`)."""
 import re
 import sqlite3
 import subprocess
@@ -24,9 +25,9 @@ def session_rows(db):
         raise
 
 
-def test_hello_over_socket_reaches_stdout_and_database(comb, firmware, qemu_socket, tmp_path):
+def test_hello_over_socket_reaches_stdout_and_database(comb, firmware, qemu_socket, tmp_path, board):
     db = tmp_path / "s.db"
-    q = qemu_socket(firmware("hello"))
+    q = qemu_socket(firmware("hello", board), board=board)
     res = run_log(comb, ["--db", str(db), f"unix:{q.sock}"])
     rc = q.wait()
     assert res.returncode == 0, res.stderr.decode()
@@ -41,7 +42,7 @@ def test_hello_over_socket_reaches_stdout_and_database(comb, firmware, qemu_sock
     s = sessions[0]
     assert s["source"] == f"unix:{q.sock}"
     assert s["protocol_version"] == 1
-    assert s["core_hz"] == 25_000_000 and s["ts_hz"] == 25_000_000
+    assert s["core_hz"] == board.core_hz and s["ts_hz"] == board.ts_hz
     assert re.fullmatch(r"[0-9a-f]{16}", s["build_id"]) and s["build_id"] != "0" * 16
     assert s["end_reason"] == "end_of_input"
     assert s["acks"] == 1
@@ -56,14 +57,14 @@ def test_hello_over_socket_reaches_stdout_and_database(comb, firmware, qemu_sock
     con.close()
 
 
-def test_hello_build_id_matches_elf(comb, firmware, qemu_socket, tmp_path):
+def test_hello_build_id_matches_elf(comb, firmware, qemu_socket, tmp_path, board):
     """The build id the firmware announces is the one in its ELF note."""
-    elf = firmware("hello")
+    elf = firmware("hello", board)
     note = subprocess.run(["arm-none-eabi-readelf", "-n", elf], capture_output=True, text=True).stdout
     m = re.search(r"Build ID: ([0-9a-f]+)", note)
     assert m, note
     db = tmp_path / "s.db"
-    q = qemu_socket(elf)
+    q = qemu_socket(elf, board=board)
     assert run_log(comb, ["--db", str(db), "--quiet", f"unix:{q.sock}"]).returncode == 0
     q.wait()
     con = sqlite3.connect(db)
@@ -74,14 +75,14 @@ def test_hello_build_id_matches_elf(comb, firmware, qemu_socket, tmp_path):
     assert build_id == f"{hi:08x}{lo:08x}"
 
 
-def test_hello_over_pty(comb, firmware, qemu, tmp_path):
+def test_hello_over_pty(comb, firmware, qemu, tmp_path, board):
     """Capture through a pty, as from a USB-UART. QEMU drops what the guest writes
     while nobody has the pty open, so QEMU starts paused (-S) and is resumed from
     its monitor once comb holds the pty. At exit a pty loses the tail of the
     stream if QEMU quits right after writing; the SESSION_END acknowledgement
     makes the firmware wait, so nothing is lost."""
     db = tmp_path / "p.db"
-    rc, log = capture_over_pty(qemu, comb, firmware("hello"), db, tmp_path, timeout=30)
+    rc, log = capture_over_pty(qemu, comb, firmware("hello", board), db, tmp_path, timeout=30, board=board)
     out, err = log.stdout, log.stderr
     assert out.decode() == "Hello, world!\n", err.decode()
     assert rc == 0

@@ -1,6 +1,7 @@
 /*
  * heapdemo: a firmware-shaped workload on the comb pool allocator, with its
- * heap trace on port 31 (mps2-an385: SysTick, CMSDK timer 1, NVIC).
+ * heap trace on port 31 (SysTick and the board's example timer, comb/board.h
+ * feature "timer"; every QEMU board).
  *
  *   thread mode   builds bursts of messages (24-72 bytes) and hands them to
  *                 the "TX" interrupt through a mailbox; keeps a growing vector of
@@ -9,7 +10,7 @@
  *                 exactly-sized buffers; frees the sensor records it receives
  *   SysTick       "sensor": allocates a 12-byte record per tick and posts it
  *   (lowest)      to the thread; drops it (frees it) when the queue is full
- *   timer 1 IRQ   "TX done": frees the oldest message of the mailbox, and
+ *   timer IRQ     "TX done": frees the oldest message of the mailbox, and
  *   (higher)      now and then a scratch buffer of its own
  *
  * The layout is Drone.toml (or -DHEAPDEMO_LAYOUT=...). At the end everything
@@ -22,7 +23,6 @@
 
 #include "comb/board.h"
 #include "comb/cortex_m.h"
-#include "comb/mps2.h"
 #include "comb/heap.h"
 #include "comb/itm_uart.h"
 #include "comb/log.h"
@@ -59,7 +59,7 @@ static void *q_get(struct queue *q)
     return p;
 }
 
-static struct queue mailbox; /* thread -> timer 1: messages to "send" */
+static struct queue mailbox; /* thread -> timer: messages to "send" */
 static struct queue samples; /* SysTick -> thread: sensor records */
 static volatile uint32_t ticks, sent, dropped_samples, isr_scratch;
 
@@ -92,9 +92,9 @@ void SysTick_Handler(void)
     }
 }
 
-void IRQ9_Handler(void)
+void COMB_BOARD_TIMER_HANDLER(void)
 {
-    COMB_CMSDK_TIMER_INTCLEAR(COMB_MPS2_TIMER1_BASE) = 1u;
+    comb_board_timer_ack();
     void *m = q_get(&mailbox);
     if (m != NULL) {
         comb_free(m);
@@ -124,13 +124,10 @@ int main(void)
                 (unsigned)comb_heap_main.bytes);
 
     COMB_SCB_SHPR3 = (COMB_SCB_SHPR3 & 0x00FFFFFFu) | (0xE0u << 24); /* SysTick: lowest */
-    COMB_SYST_RVR = 24999u;                                       /* 1 kHz */
+    COMB_SYST_RVR = comb_board_core_hz() / 1000u - 1u; /* 1 kHz */
     COMB_SYST_CVR = 0u;
     COMB_SYST_CSR = 7u;
-    COMB_NVIC_IPR(COMB_MPS2_TIMER1_IRQ) = 0x40u; /* above SysTick */
-    COMB_CMSDK_TIMER_RELOAD(COMB_MPS2_TIMER1_BASE) = 16000u;       /* ~1.6 kHz */
-    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = 1u | 8u;
-    COMB_NVIC_ISER0 = 1u << COMB_MPS2_TIMER1_IRQ;
+    comb_board_timer_start(comb_board_core_hz() / 1562u, 0x40u); /* ~1.6 kHz, above SysTick */
 
     uint32_t *vec = NULL, vlen = 0, strings = 0, samples_seen = 0, full_waits = 0;
     for (uint32_t round = 0; round < ROUNDS; round++) {
@@ -192,8 +189,7 @@ int main(void)
     COMB_SYST_CSR = 0u;
     for (uint32_t spin = 0; mailbox.head != mailbox.tail && spin < 1000u; spin++)
         wait_for_interrupt();
-    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = 0u;
-    COMB_NVIC_ICER0 = 1u << COMB_MPS2_TIMER1_IRQ;
+    comb_board_timer_stop();
     for (void *m; (m = q_get(&mailbox)) != NULL;)
         comb_free(m);
     for (struct sample *s; (s = q_get(&samples)) != NULL;) {

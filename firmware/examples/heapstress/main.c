@@ -1,15 +1,17 @@
 /*
- * heapstress: the pool allocator under real nested interrupts (mps2-an385:
- * SysTick, CMSDK timer 1, NVIC). Four contexts allocate, reallocate and free
- * at random on one small heap (Drone.toml), with the heap trace on port 31:
+ * heapstress: the pool allocator under real nested interrupts (SysTick and the
+ * board's example timer and software interrupt, comb/board.h features "timer"
+ * and "swi"; every QEMU board). Four contexts allocate, reallocate and free at
+ * random on one small heap (Drone.toml), with the heap trace on port 31:
  *
- *   thread mode   the bulk of the operations, and pends IRQ 20 now and then
- *   SysTick       lowest interrupt priority, every ~1000 cycles, 2 ops
- *   timer 1       higher, every ~600 cycles, 2 ops, pends IRQ 20 half the time
- *   IRQ 20        highest, software-pended (NVIC ISPR), 1-2 ops
+ *   thread mode   the bulk of the operations, and pends the swi now and then
+ *   SysTick       lowest interrupt priority, every 998 cycles, 2 ops
+ *   timer         higher, every 614 cycles, 2 ops, pends the swi half the time
+ *   swi           highest, software-pended (NVIC ISPR), 1-2 ops
  *
  * The timer interrupts land at arbitrary instructions, inside the allocator's
- * LDREX/STREX windows too. Every context keeps its blocks in its own slots and
+ * LDREX/STREX windows too (or right before and after its PRIMASK sections on
+ * ARMv6-M). Every context keeps its blocks in its own slots and
  * checks, on its own:
  *   - no block is ever handed out twice: an ownership table indexed by block
  *     address is claimed with a CAS at every allocation and released at every
@@ -31,7 +33,6 @@
  */
 #include "comb/board.h"
 #include "comb/cortex_m.h"
-#include "comb/mps2.h"
 #include "comb/heap.h"
 #include "comb/itm_uart.h"
 #include "comb/log.h"
@@ -41,8 +42,6 @@
 
 #define OPS 100000u
 #define MAX_REQ 128u
-
-#define PENDED_IRQ 20u
 
 enum { CTX_THREAD, CTX_SYSTICK, CTX_TIMER, CTX_PENDED, CTX_COUNT };
 
@@ -160,18 +159,18 @@ void SysTick_Handler(void)
     op(CTX_SYSTICK);
 }
 
-void IRQ9_Handler(void)
+void COMB_BOARD_TIMER_HANDLER(void)
 {
-    COMB_CMSDK_TIMER_INTCLEAR(COMB_MPS2_TIMER1_BASE) = 1u;
+    comb_board_timer_ack();
     if (stop)
         return;
     op(CTX_TIMER);
     if (rnd(&ctx[CTX_TIMER]) & 1u)
-        COMB_NVIC_ISPR0 = 1u << PENDED_IRQ; /* runs right here: it is higher */
+        comb_board_swi_pend(); /* runs right here: it is higher */
     op(CTX_TIMER);
 }
 
-void IRQ20_Handler(void)
+void COMB_BOARD_SWI_HANDLER(void)
 {
     if (stop)
         return;
@@ -192,22 +191,19 @@ int main(void)
     COMB_SYST_RVR = 997u;
     COMB_SYST_CVR = 0u;
     COMB_SYST_CSR = 7u;
-    COMB_NVIC_IPR(COMB_MPS2_TIMER1_IRQ) = 0x80u;
-    COMB_NVIC_IPR(PENDED_IRQ) = 0x40u; /* highest */
-    COMB_CMSDK_TIMER_RELOAD(COMB_MPS2_TIMER1_BASE) = 613u;
-    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = 1u | 8u;
-    COMB_NVIC_ISER0 = 1u << COMB_MPS2_TIMER1_IRQ | 1u << PENDED_IRQ;
+    comb_board_swi_enable(0x40u); /* highest */
+    comb_board_timer_start(614u, 0x80u);
 
     while (total_ops() < OPS) {
         op(CTX_THREAD);
         if (rnd(&ctx[CTX_THREAD]) % 16u == 0u)
-            COMB_NVIC_ISPR0 = 1u << PENDED_IRQ;
+            comb_board_swi_pend();
     }
 
     stop = true;
     COMB_SYST_CSR = 0u;
-    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = 0u;
-    COMB_NVIC_ICER0 = 1u << COMB_MPS2_TIMER1_IRQ | 1u << PENDED_IRQ;
+    comb_board_timer_stop();
+    comb_board_swi_disable();
 
     uint32_t fails = 0;
     for (uint32_t id = 0; id < CTX_COUNT; id++) {

@@ -1,11 +1,11 @@
 /*
- * stress: the UART transport under real nested interrupts (mps2-an385 only:
- * it programs SysTick, CMSDK timer 1 and the NVIC directly).
+ * stress: the UART transport under real nested interrupts: SysTick and the
+ * board's example timer (comb/board.h feature "timer"), on every QEMU board.
  *
  *   thread     port 2: 4-byte packets 0, 1, 2, ... (N of them)
  *   SysTick    port 3: 2-byte sequence numbers, then a 4-byte ~sequence
  *              (lowest priority, preempts the thread)
- *   timer 1    port 4: 4-byte sequence numbers, then a 1-byte low byte
+ *   timer      port 4: 4-byte sequence numbers, then a 1-byte low byte
  *              (higher priority, preempts SysTick and the thread)
  *
  * The interrupts land at arbitrary instructions of the writers, so every
@@ -20,13 +20,10 @@
  */
 #include "comb/board.h"
 #include "comb/cortex_m.h"
-#include "comb/mps2.h"
 #include "comb/itm_uart.h"
 #include "comb/log.h"
 
 #define N_THREAD 20000u
-
-
 
 static volatile uint32_t systick_count, timer_count;
 
@@ -38,9 +35,9 @@ void SysTick_Handler(void)
     systick_count = n + 1u;
 }
 
-void IRQ9_Handler(void)
+void COMB_BOARD_TIMER_HANDLER(void)
 {
-    COMB_CMSDK_TIMER_INTCLEAR(COMB_MPS2_TIMER1_BASE) = 1u;
+    comb_board_timer_ack();
     uint32_t n = timer_count;
     comb_transport_swit(4, 4, n);
     comb_transport_swit(4, 1, n & 0xFFu);
@@ -57,16 +54,13 @@ int main(void)
     COMB_SYST_CVR = 0u;
     COMB_SYST_CSR = 7u; /* CPU clock, interrupt, enable */
 
-    COMB_NVIC_IPR(COMB_MPS2_TIMER1_IRQ) = 0x40u; /* above SysTick */
-    COMB_CMSDK_TIMER_RELOAD(COMB_MPS2_TIMER1_BASE) = 613u;
-    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = COMB_CMSDK_TIMER_EN | COMB_CMSDK_TIMER_IRQEN;
-    COMB_NVIC_ISER0 = 1u << COMB_MPS2_TIMER1_IRQ;
+    comb_board_timer_start(614u, 0x40u); /* above SysTick */
 
     for (uint32_t i = 0; i < N_THREAD; i++)
         comb_transport_swit(2, 4, i);
 
     COMB_SYST_CSR = 0u;
-    COMB_CMSDK_TIMER_CTRL(COMB_MPS2_TIMER1_BASE) = 0u;
+    comb_board_timer_stop();
     comb_eprintf("stress: thread=%lu systick=%lu timer=%lu dropped=%lu\n", (unsigned long)N_THREAD,
                  (unsigned long)systick_count, (unsigned long)timer_count,
                  (unsigned long)comb_transport_dropped());

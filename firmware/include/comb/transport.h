@@ -2,8 +2,9 @@
  * The trace transport: how one ITM software-source packet leaves the chip.
  * Exactly one transport is linked into an image, chosen at build time:
  *   - itm_uart.c: software ITM framing over a UART (Cortex-M0, QEMU), with
- *     periodic sync packets and an overflow packet after drops;
- *   - the ITM/SWO stimulus ports (later; same interface).
+ *     periodic sync packets and an overflow packet after drops (comb/itm_uart.h);
+ *   - itm_swo.c + swo_setup.c: the ITM stimulus ports, SWO in NRZ mode
+ *     (Mainline cores, comb/swo.h).
  * The log facade, the heap tracer and the scheduler tracer all sit on this.
  *
  * Contract for every function here:
@@ -22,7 +23,7 @@
 #include <stdint.h>
 
 /* Bit n set = port n enabled. On the UART transport it is this RAM word
- * (default: all ports, see comb_transport_init in comb/itm_uart.h); on ITM it mirrors ITM_TER. */
+ * (default: all ports, see comb_transport_init); on ITM it mirrors ITM_TER. */
 extern volatile uint32_t comb_transport_port_mask;
 
 /* One load and one test: the cost of a disabled port. */
@@ -47,5 +48,30 @@ bool comb_transport_flush(void);
 
 /* Packets dropped since start (transport full). */
 uint32_t comb_transport_dropped(void);
+
+/* Default distance between sync packets (UART: bytes of stream; ITM: any
+ * non-zero value means the hardware's periodic syncs, see comb/swo.h). */
+#define COMB_TRANSPORT_SYNC_DEFAULT 1024u
+
+/* Set the enabled ports (bit n = port n) and the sync interval. UART: in
+ * bytes, a power of two (others are rounded down; values 1..31 become 32), or
+ * 0 for no sync packets at all; without this call: all 32 ports, 1024 bytes.
+ * Call before the first packet (or while no writer can run): it does not
+ * touch the ring, so it may also be called later to change the mask.
+ * ITM/SWO: see comb/swo.h. */
+void comb_transport_init(uint32_t port_mask, uint32_t sync_interval);
+
+/* Back to the power-on state (counters zero, defaults; UART: empty ring;
+ * ITM/SWO: every port off until comb_swo_init). For unit tests and
+ * re-initialisation; never while a writer may be running. */
+void comb_transport_reset(void);
+
+/* For fatal-error handlers that will never return to the code they
+ * interrupted: forget the in-flight state of the preempted writers and
+ * drainer (nesting count, drain flag), publish everything reserved so far, and
+ * make sure port 1 (stderr) is enabled, so the handler can still print and
+ * flush. Bytes a preempted writer had not copied yet go out as whatever the
+ * ring held. (ITM/SWO has no such state: it only enables port 1.) */
+void comb_transport_panic(void);
 
 #endif /* COMB_TRANSPORT_H */

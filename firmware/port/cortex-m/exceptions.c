@@ -1,10 +1,12 @@
 /*
  * Cortex-M fault and default exception handlers.
  *
- * Each fault entry is a naked stub that finds the stacked exception frame (MSP
- * or PSP, from bit 2 of EXC_RETURN in LR; Thumb-1 instructions only, so the
- * same stub runs on ARMv6-M) and tail-calls comb_fault_report(frame, kind).
- * The report goes to port 1 (stderr):
+ * Every fault and unhandled exception enters one naked stub that finds the
+ * stacked exception frame (MSP or PSP, from bit 2 of EXC_RETURN in LR;
+ * Thumb-1 instructions only, so the same stub runs on ARMv6-M) and tail-calls
+ * comb_fault_report(frame), which names the exception from IPSR. One stub
+ * instead of one per handler keeps the always-linked fault path small (hello
+ * is under 2 KB, docs/size.md). The report goes to port 1 (stderr):
  *
  *   *** HardFault: ipsr=0x00000003 pc=0x00000123 lr=0x00000456 xpsr=0x01000000
  *   *** cfsr=0x00008200 hfsr=0x40000000 mmfar=0xe000edf8 bfar=0xffffffff   (Mainline)
@@ -18,9 +20,7 @@
 #include "comb/log.h"
 #include "comb/port.h"
 
-enum { K_NMI, K_HARD, K_MEM, K_BUS, K_USAGE, K_OTHER };
-
-__attribute__((used, noreturn)) void comb_fault_report(const uint32_t *frame, unsigned kind);
+__attribute__((used, noreturn)) void comb_fault_report(const uint32_t *frame);
 
 /* The report is built with these two helpers rather than comb_eprintf, so the
  * always-linked fault path does not pull the printf formatter into images
@@ -42,8 +42,9 @@ static char *put_hex(char *p, const char *label, uint32_t v)
     return p;
 }
 
-void comb_fault_report(const uint32_t *frame, unsigned kind)
+void comb_fault_report(const uint32_t *frame)
 {
+    /* exception numbers 2-6, then everything else */
     static const char *const names[] = {"NMI", "HardFault", "MemManage", "BusFault", "UsageFault",
                                         "unexpected exception"};
     static volatile uint32_t in_report;
@@ -54,6 +55,9 @@ void comb_fault_report(const uint32_t *frame, unsigned kind)
     uint32_t ipsr;
     __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
     comb_transport_panic();
+    unsigned kind = (ipsr & 0x1FFu) - 2u; /* exception 2 (NMI) -> 0 */
+    if (kind > 5u)
+        kind = 5u;
 
     _Alignas(4) char line[160];
     char *p = put_str(line, "\n*** ");
@@ -74,31 +78,26 @@ void comb_fault_report(const uint32_t *frame, unsigned kind)
     comb_port_exit(1);
 }
 
-#define COMB_FAULT_STUB(name, kind)                                                             \
-    __attribute__((naked)) void name(void)                                                      \
-    {                                                                                           \
-        __asm__ volatile("movs r0, #4\n"                                                        \
-                         "mov r1, lr\n"                                                         \
-                         "tst r0, r1\n"                                                         \
-                         "beq 1f\n"                                                             \
-                         "mrs r0, psp\n"                                                        \
-                         "b 2f\n"                                                               \
-                         "1: mrs r0, msp\n"                                                     \
-                         "2: movs r1, #" #kind "\n"                                             \
-                         "ldr r2, =comb_fault_report\n"                                         \
-                         "bx r2\n"                                                              \
-                         ".ltorg\n");                                                           \
-    }
+/* The fault entry: Default_Handler, with the fault handlers as its aliases. */
+__attribute__((naked)) void Default_Handler(void)
+{
+    __asm__ volatile("movs r0, #4\n"
+                     "mov r1, lr\n"
+                     "tst r0, r1\n"
+                     "beq 1f\n"
+                     "mrs r0, psp\n"
+                     "b 2f\n"
+                     "1: mrs r0, msp\n"
+                     "2: ldr r2, =comb_fault_report\n"
+                     "bx r2\n"
+                     ".ltorg\n");
+}
 
-COMB_FAULT_STUB(NMI_Handler, 0)
-COMB_FAULT_STUB(HardFault_Handler, 1)
-COMB_FAULT_STUB(MemManage_Handler, 2)
-COMB_FAULT_STUB(BusFault_Handler, 3)
-COMB_FAULT_STUB(UsageFault_Handler, 4)
-COMB_FAULT_STUB(Default_Handler, 5)
-
-_Static_assert(K_NMI == 0 && K_HARD == 1 && K_MEM == 2 && K_BUS == 3 && K_USAGE == 4 && K_OTHER == 5,
-               "stub numbers above");
+void NMI_Handler(void) __attribute__((alias("Default_Handler")));
+void HardFault_Handler(void) __attribute__((alias("Default_Handler")));
+void MemManage_Handler(void) __attribute__((alias("Default_Handler")));
+void BusFault_Handler(void) __attribute__((alias("Default_Handler")));
+void UsageFault_Handler(void) __attribute__((alias("Default_Handler")));
 
 /* Everything else: weak aliases of Default_Handler. */
 void SVC_Handler(void) __attribute__((weak, alias("Default_Handler")));

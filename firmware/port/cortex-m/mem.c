@@ -1,6 +1,6 @@
 /*
- * The memory functions GCC may call on its own (struct copies and zeroing),
- * since images link no C library. Byte loops: small, not fast. Weak, so an
+ * The memory functions GCC may call on its own (struct copies and zeroing;
+ * strlen for a counting loop), since images link no C library. Byte loops: small, not fast. Weak, so an
  * image that links a C library gets that library's versions. Compiled with
  * -fno-tree-loop-distribute-patterns (comb_firmware.cmake) so the loops do not
  * turn back into calls to themselves.
@@ -10,6 +10,7 @@
 void *memcpy(void *restrict dst, const void *restrict src, size_t n) __attribute__((weak));
 void *memmove(void *dst, const void *src, size_t n) __attribute__((weak));
 void *memset(void *dst, int c, size_t n) __attribute__((weak));
+size_t strlen(const char *s) __attribute__((weak));
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
@@ -40,4 +41,12 @@ void *memset(void *dst, int c, size_t n)
     while (n--)
         *d++ = (unsigned char)c;
     return dst;
+}
+
+size_t strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n] != '\0') /* bounded by the string's NUL */
+        n++;
+    return n;
 }

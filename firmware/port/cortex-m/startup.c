@@ -7,8 +7,9 @@
  *   __data_load__, __data_start__, __data_end__   .data image in flash / in RAM
  *   __bss_start__, __bss_end__             .bss in RAM
  *
- * Reset_Handler: enable the configurable fault handlers (Mainline), copy
- * .data, zero .bss, run main(), and hand its return value to comb_port_exit().
+ * Reset_Handler: enable the FPU (hard-float builds), the configurable fault
+ * handlers (Mainline), copy .data, zero .bss, run main(), and hand its
+ * return value to comb_port_exit().
  */
 #include "comb/cortex_m.h"
 #include "comb/port.h"
@@ -19,8 +20,18 @@ extern uint32_t __bss_start__[], __bss_end__[];
 
 int main(void);
 
+/* Coprocessor Access Control: CP10/CP11 = the FPU. */
+#define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
+
 void Reset_Handler(void)
 {
+#if defined(__ARM_FP)
+    /* Hard-float images (the M4F, M7 and M33 boards) may touch FP registers
+     * in any function: give thread and handler code full FPU access first.
+     * The barriers make the next instruction see it. */
+    SCB_CPACR |= 0xFu << 20;
+    __asm__ volatile("dsb\n isb" ::: "memory");
+#endif
 #if COMB_ARM_MAINLINE
     COMB_SCB_SHCSR |= COMB_SHCSR_FAULTS_ENA; /* MemManage/Bus/Usage faults get their own handlers */
 #endif
@@ -30,7 +41,11 @@ void Reset_Handler(void)
         *dst++ = *src++;
     for (volatile uint32_t *dst = __bss_start__; dst < __bss_end__;)
         *dst++ = 0u;
-    comb_port_exit(main());
+    /* Called through a volatile pointer, so that an image linked with LTO
+     * keeps main as a function of its own (symbol tables, backtraces,
+     * `comb heap report --elf`) instead of inlining it here. */
+    int (*volatile entry)(void) = main;
+    comb_port_exit(entry());
 }
 
 __attribute__((used, section(".vectors"))) const comb_vector_t comb_core_vectors[16] = {

@@ -3,10 +3,13 @@
  * the test API of comb/host_port.h. CAS uses C11 <stdatomic.h>.
  */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "comb/host_port.h"
 #include "comb/itm_uart.h"
+#include "comb/port_sched.h"
 #include "comb/trace.h"
 
 static uint8_t sent[COMB_HOST_CAPTURE_MAX];
@@ -71,9 +74,12 @@ void comb_port_preempt_point(unsigned where)
     hook_depth--;
 }
 
+static void nvic_reset(void);
+
 void comb_host_reset(void)
 {
     comb_transport_reset();
+    nvic_reset();
     sent_len = 0;
     tx_ready = true;
     tx_busy = 0;
@@ -128,4 +134,170 @@ void comb_host_set_timestamp(uint32_t value, uint32_t step)
 {
     ts_value = value;
     ts_step = step;
+}
+
+/* ---- Simulated NVIC (comb/port_sched.h) ----------------------------------- */
+
+#define THREAD_MODE_PRIO 256u
+
+static struct {
+    uint64_t pending, enabled;
+    uint8_t prio[COMB_HOST_NVIC_IRQS];
+    void (*handler[COMB_HOST_NVIC_IRQS])(void);
+    uint32_t taken[COMB_HOST_NVIC_IRQS];
+    unsigned active[COMB_HOST_NVIC_IRQS]; /* stack of active IRQs, innermost last */
+    unsigned depth;
+    uint32_t systick_reload;
+    uint8_t systick_prio;
+} nvic;
+
+static void nvic_reset(void)
+{
+    memset(&nvic, 0, sizeof nvic);
+}
+
+static uint64_t nvic_bit(unsigned irq)
+{
+    if (irq >= COMB_HOST_NVIC_IRQS) {
+        fprintf(stderr, "host NVIC: IRQ %u out of range\n", irq);
+        abort();
+    }
+    return (uint64_t)1 << irq;
+}
+
+static bool nvic_is_active(unsigned irq)
+{
+    for (unsigned i = 0; i < nvic.depth; i++)
+        if (nvic.active[i] == irq)
+            return true;
+    return false;
+}
+
+/* Take runnable interrupts until none is left at the current level. Each
+ * taken handler runs nested; its own dispatches happen inside it. */
+static void nvic_dispatch(void)
+{
+    for (;;) {
+        unsigned current = nvic.depth ? nvic.prio[nvic.active[nvic.depth - 1]] : THREAD_MODE_PRIO;
+        unsigned best = COMB_HOST_NVIC_IRQS, best_prio = current;
+        uint64_t ready = nvic.pending & nvic.enabled;
+        for (unsigned irq = 0; irq < COMB_HOST_NVIC_IRQS; irq++)
+            if ((ready >> irq & 1u) && nvic.prio[irq] < best_prio && !nvic_is_active(irq)) {
+                best = irq;
+                best_prio = nvic.prio[irq];
+            }
+        if (best == COMB_HOST_NVIC_IRQS)
+            return;
+        nvic.pending &= ~nvic_bit(best);
+        nvic.taken[best]++;
+        nvic.active[nvic.depth++] = best;
+        if (nvic.handler[best] != NULL)
+            nvic.handler[best]();
+        nvic.depth--;
+    }
+}
+
+void comb_port_irq_pend(unsigned irq)
+{
+    nvic.pending |= nvic_bit(irq);
+    nvic_dispatch();
+}
+
+void comb_port_irq_enable(unsigned irq)
+{
+    nvic.enabled |= nvic_bit(irq);
+    nvic_dispatch();
+}
+
+void comb_port_irq_disable(unsigned irq)
+{
+    nvic.enabled &= ~nvic_bit(irq);
+}
+
+void comb_port_irq_clear_pending(unsigned irq)
+{
+    nvic.pending &= ~nvic_bit(irq);
+}
+
+void comb_port_irq_set_priority(unsigned irq, uint8_t prio)
+{
+    (void)nvic_bit(irq);
+    nvic.prio[irq] = prio;
+    nvic_dispatch();
+}
+
+uint8_t comb_port_irq_priority(unsigned irq)
+{
+    (void)nvic_bit(irq);
+    return nvic.prio[irq];
+}
+
+int comb_port_active_irq(void)
+{
+    return nvic.depth ? (int)nvic.active[nvic.depth - 1] : -16;
+}
+
+void comb_port_wait_for_interrupt(void)
+{
+    comb_host_nvic_run();
+}
+
+void comb_port_systick_start(uint32_t reload, uint8_t prio)
+{
+    nvic.systick_reload = reload;
+    nvic.systick_prio = prio;
+}
+
+void comb_port_systick_stop(void)
+{
+    nvic.systick_reload = 0;
+    nvic.systick_prio = 0;
+}
+
+bool comb_port_cas_ptr(void *volatile *p, void *expected, void *desired)
+{
+    /* void * and _Atomic(void *) share size and representation on the hosts
+     * we build on, as for comb_port_cas32. */
+    return atomic_compare_exchange_strong((void *volatile _Atomic *)p, &expected, desired);
+}
+
+void comb_host_nvic_set_handler(unsigned irq, void (*fn)(void))
+{
+    (void)nvic_bit(irq);
+    nvic.handler[irq] = fn;
+}
+
+void comb_host_nvic_run(void)
+{
+    nvic_dispatch();
+}
+
+void comb_host_nvic_raise(unsigned irq)
+{
+    comb_port_irq_pend(irq);
+}
+
+bool comb_host_nvic_pending(unsigned irq)
+{
+    return (nvic.pending & nvic_bit(irq)) != 0u;
+}
+
+bool comb_host_nvic_enabled(unsigned irq)
+{
+    return (nvic.enabled & nvic_bit(irq)) != 0u;
+}
+
+uint32_t comb_host_nvic_taken(unsigned irq)
+{
+    return nvic.taken[nvic_bit(irq) ? irq : 0];
+}
+
+uint32_t comb_host_systick_reload(void)
+{
+    return nvic.systick_reload;
+}
+
+uint8_t comb_host_systick_priority(void)
+{
+    return nvic.systick_prio;
 }

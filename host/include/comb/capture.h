@@ -4,10 +4,11 @@
  *     `heap.bin:31` gets port 31's payload, as with Drone);
  *   - log ports (everything but the trace ports): lines (split at '\n', at
  *     most COMB_CAPTURE_LINE_MAX bytes) to the session store;
- *   - trace ports (30, 31): the trace event decoder; events go to the store,
- *     heap events of port 31 also as typed heap_event rows, SESSION_START
- *     fills the session row, SESSION_END is acknowledged to the target
- *     (COMB_HOST_ACK) when the source can be written to.
+ *   - trace ports (30, 31): the trace event decoder; events go to the store
+ *     (each into the table of its kind, session_store.h), SESSION_START fills
+ *     the session row, SESSION_END is acknowledged to the target
+ *     (COMB_HOST_ACK) when the source can be written to, once everything
+ *     before it is committed.
  * Decode errors of both layers are counted and stored. The pipeline owns no
  * I/O loop: the caller feeds it bytes, so tests can drive it directly.
  */

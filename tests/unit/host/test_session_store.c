@@ -1,7 +1,10 @@
 /*
- * Session store (docs/schema.md, version 3): schema creation and versioning,
- * refusal of newer and non-SQLite files, the columns each call writes, and
- * durability (WAL, checkpoints, a crash between checkpoints).
+ * Session store (docs/schema.md, version 4): schema creation and versioning,
+ * refusal of newer and non-SQLite files, the columns each call writes (each
+ * event in its typed table, all of them in the trace_event view), migration of
+ * real version-1 and version-3 files, the write queue (many chunks, checkpoints
+ * in between, backpressure), and durability (WAL, checkpoints, a crash between
+ * checkpoints).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "check.h"
 #include "test_tmp.h"
 #include "comb/session_store.h"
+#include "schema_downgrade.h"
 
 static sqlite3 *db_open(const char *path)
 {
@@ -119,20 +123,27 @@ static void test_fresh_file(void)
     sqlite3 *db = db_open(path);
     char buf[256];
     CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), COMB_SCHEMA_VERSION);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 3);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 4);
     CHECK_STR(q_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
+    CHECK_EQ_U64(q_int(db, "PRAGMA page_size", NULL), 16384); /* a new file */
     CHECK_EQ_U64(q_int(db,
                        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
-                       "('session','log_line','trace_event','decode_error')",
+                       "('session','log_line','decode_error','heap_event','sched_event','other_event')",
                        NULL),
-                 4);
+                 6);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type='view' AND name='trace_event'", NULL), 1);
+    /* during a capture no index but the primary keys and log_line_port is written */
+    CHECK_STR(q_text(db, "SELECT group_concat(name) FROM sqlite_master WHERE type='index' AND sql IS NOT NULL",
+                     buf, sizeof buf),
+              "log_line_port");
     /* the documented columns exist */
     CHECK(q_int(db,
                 "SELECT count(*) FROM pragma_table_info('session') WHERE name IN ('id','started_at','ended_at',"
                 "'source','settings','protocol_version','core_hz','ts_hz','build_id','start_ts','end_reason',"
                 "'bytes','packets','events','log_lines','overflows','decode_errors','bytes_skipped',"
-                "'trace_errors','dropped','acks')",
-                NULL) == 21);
+                "'trace_errors','dropped','acks','link_overruns','link_line_errors','link_host_dropped',"
+                "'tpiu_frames','tpiu_bytes_other','tpiu_realigns','tpiu_bytes_dropped')",
+                NULL) == 28);
     CHECK(q_int(db,
                 "SELECT count(*) FROM pragma_table_info('log_line') WHERE name IN ('session','seq','port',"
                 "'host_ns','itm_ts','text')",
@@ -140,6 +151,18 @@ static void test_fresh_file(void)
     CHECK(q_int(db,
                 "SELECT count(*) FROM pragma_table_info('trace_event') WHERE name IN ('session','seq','offset',"
                 "'port','type','name','ts','depth','fields')",
+                NULL) == 9);
+    CHECK(q_int(db,
+                "SELECT count(*) FROM pragma_table_info('other_event') WHERE name IN ('session','seq','offset',"
+                "'port','type','name','ts','depth','fields')",
+                NULL) == 9);
+    CHECK(q_int(db,
+                "SELECT count(*) FROM pragma_table_info('heap_event') WHERE name IN ('session','seq','offset',"
+                "'kind','ts','ptr','old_ptr','size','old_size','caller','depth')",
+                NULL) == 11);
+    CHECK(q_int(db,
+                "SELECT count(*) FROM pragma_table_info('sched_event') WHERE name IN ('session','seq','offset',"
+                "'kind','ts','thr','from_thr','fiber','depth')",
                 NULL) == 9);
     CHECK(q_int(db,
                 "SELECT count(*) FROM pragma_table_info('decode_error') WHERE name IN ('session','seq','offset',"
@@ -152,7 +175,7 @@ static void test_fresh_file(void)
     CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
     comb_store_close(s);
     db = db_open(path);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 3);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 4);
     sqlite3_close(db);
     test_remove_db(path);
 }
@@ -314,7 +337,8 @@ static void test_columns(void)
 
     comb_session_counters c1 = {.bytes = 1000, .packets = 200, .events = 5, .log_lines = 4, .overflows = 1,
                                 .decode_errors = 1, .bytes_skipped = 5, .trace_errors = 1, .dropped = 3,
-                                .acks = 0};
+                                .acks = 0, .link_known = true, .link_overruns = 11, .link_line_errors = 12,
+                                .link_host_dropped = 13, .tpiu_frames = 99};
     CHECK(comb_store_checkpoint(s, &c1) == 0);
 
     /* committed: visible to another connection while the store is still open */
@@ -324,6 +348,25 @@ static void test_columns(void)
     CHECK_EQ_U64(q_int(db, "SELECT bytes FROM session WHERE id=1", NULL), 1000);
     CHECK_EQ_U64(q_int(db, "SELECT dropped FROM session WHERE id=1", NULL), 3);
     CHECK_STR(q_text(db, "SELECT ended_at FROM session WHERE id=1", buf, sizeof buf), "<NULL>");
+    /* link counters as given; the TPIU ones NULL (not known), whatever the struct held */
+    CHECK_STR(q_text(db,
+                     "SELECT printf('%d,%d,%d,%s,%s,%s,%s', link_overruns, link_line_errors, link_host_dropped,"
+                     " ifnull(tpiu_frames, 'NULL'), ifnull(tpiu_bytes_other, 'NULL'), ifnull(tpiu_realigns, 'NULL'),"
+                     " ifnull(tpiu_bytes_dropped, 'NULL')) FROM session WHERE id=1",
+                     buf, sizeof buf),
+              "11,12,13,NULL,NULL,NULL,NULL");
+
+    /* each event once, in the table of its kind; the view shows them all */
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event", NULL), 2);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sched_event", NULL), 0);
+    CHECK_STR(q_text(db, "SELECT group_concat(seq) FROM (SELECT seq FROM other_event ORDER BY seq)", buf, sizeof buf),
+              "0,3,4");
+    CHECK_STR(q_text(db,
+                     "SELECT group_concat(seq || ':' || kind || ':' || ts || ':' || ptr || ':' || ifnull(size, '-')"
+                     " || ':' || ifnull(caller, '-') || ':' || depth || ':' || offset, ' ')"
+                     " FROM (SELECT * FROM heap_event ORDER BY seq)",
+                     buf, sizeof buf),
+              "1:alloc:74565:536875008:12:-:1:100 2:free:4294967312:4294967295:-:134218227:0:200");
 
     /* session columns from SESSION_START */
     CHECK_EQ_U64(q_int(db, "SELECT protocol_version FROM session WHERE id=1", NULL), 1);
@@ -410,8 +453,15 @@ static void test_columns(void)
     CHECK(comb_store_log_line(s, 0, 7, -1, (const uint8_t *)"last", 4) == 0);
     comb_session_counters c2 = {.bytes = 1UL << 40, .packets = 2, .events = 3, .log_lines = 5, .overflows = 6,
                                 .decode_errors = 7, .bytes_skipped = 8, .trace_errors = 9, .dropped = 10,
-                                .acks = 1};
+                                .acks = 1, .link_overruns = 5, .tpiu_known = true, .tpiu_frames = 18,
+                                .tpiu_bytes_other = 0, .tpiu_realigns = 2, .tpiu_bytes_dropped = 30};
     CHECK(comb_store_session_end(s, &c2, "end_of_input") == 0);
+    CHECK_STR(q_text(db,
+                     "SELECT printf('%s,%s,%s,%d,%d,%d,%d', ifnull(link_overruns, 'NULL'),"
+                     " ifnull(link_line_errors, 'NULL'), ifnull(link_host_dropped, 'NULL'), tpiu_frames,"
+                     " tpiu_bytes_other, tpiu_realigns, tpiu_bytes_dropped) FROM session WHERE id=1",
+                     buf, sizeof buf),
+              "NULL,NULL,NULL,18,0,2,30");
 
     CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM log_line", NULL), 5);
     CHECK_STR(q_text(db, "SELECT end_reason FROM session WHERE id=1", buf, sizeof buf), "end_of_input");
@@ -446,14 +496,14 @@ static void test_columns(void)
     CHECK_STR(q_text(db, "PRAGMA integrity_check", buf, sizeof buf), "ok");
     CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM pragma_foreign_key_check", NULL), 0);
     CHECK_STR(q_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 3);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 4);
     sqlite3_close(db);
     test_remove_db(path);
 }
 
-/* Checkpoint, then close without session_end: everything stays. */
-/* Scheduler events get a typed sched_event row (version 3) sharing their
- * trace_event seq; a version-2 file gets them from its trace_event rows. */
+/* Scheduler events go to sched_event (version 3) only; the trace_event view
+ * shows them with their version-3 name and fields. A real version-2 file gets
+ * them from its trace_event rows. */
 static void test_sched_events(void)
 {
     char path[300];
@@ -474,17 +524,16 @@ static void test_sched_events(void)
         make_event(30, COMB_EVT_FIBER_COMPLETED, 3, sz3, fc, 80, 0), make_event(30, COMB_EVT_THREAD_EXIT, 2, sz2, ex, 95, 0),
     };
     const uint32_t ts[] = {990, 1000, 1010, 1020, 1050, 1060, 1090, 1100};
-    for (unsigned i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+    for (unsigned i = 0; i < sizeof evs / sizeof evs[0]; i++)
         CHECK(comb_store_event(s, &evs[i], ts[i]) == 0);
-        CHECK(comb_store_sched_event(s, &evs[i], ts[i]) == 0);
-    }
-    /* a heap event and an unknown port-30 type get no sched row */
+    /* a heap event and a scheduler type on the heap port get no sched row */
     static const uint8_t al_sizes[3] = {4, 2, 4};
     const uint32_t al_vals[3] = {0x20001000u, 12, 74565};
     comb_trace_event al = make_event(31, COMB_EVT_HEAP_ALLOC, 3, al_sizes, al_vals, 100, 0);
     CHECK(comb_store_event(s, &al, 74565) == 0);
-    CHECK(comb_store_sched_event(s, &al, 74565) == 0);
-    comb_session_counters c = {.events = 9};
+    comb_trace_event en31 = make_event(31, COMB_EVT_THREAD_ENTER, 2, sz2, en, 110, 0);
+    CHECK(comb_store_event(s, &en31, 1010) == 0);
+    comb_session_counters c = {.events = 10};
     CHECK(comb_store_session_end(s, &c, "end_of_input") == 0);
     comb_store_close(s);
 
@@ -499,25 +548,287 @@ static void test_sched_events(void)
         "0:fiber_added:990:3:-:536871168:0:10 1:wakeup:1000:3:255:-:0:25 2:enter:1010:3:-:-:0:35 "
         "3:fiber_resumed:1020:3:-:536871168:0:45 4:wakeup:1050:1:3:-:1:60 5:fiber_yielded:1060:1:-:536871424:2:70 "
         "6:fiber_completed:1090:3:-:536871168:0:80 7:exit:1100:3:-:-:0:95";
-    char buf[1024];
+    static const char *const q_view =
+        "SELECT group_concat(seq || ':' || port || ':' || type || ':' || name || ':' || fields, ' ')"
+        " FROM (SELECT * FROM trace_event WHERE port = 30 ORDER BY seq)";
+    static const char *const want_view =
+        "0:30:19:fiber_added:{\"thr\":3,\"fiber\":536871168,\"ts\":990} "
+        "1:30:16:thread_wakeup:{\"ids\":65283,\"ts\":1000} 2:30:17:thread_enter:{\"thr\":3,\"ts\":1010} "
+        "3:30:20:fiber_resumed:{\"thr\":3,\"fiber\":536871168,\"ts\":1020} "
+        "4:30:16:thread_wakeup:{\"ids\":769,\"ts\":1050} "
+        "5:30:21:fiber_yielded:{\"thr\":1,\"fiber\":536871424,\"ts\":1060} "
+        "6:30:22:fiber_completed:{\"thr\":3,\"fiber\":536871168,\"ts\":1090} "
+        "7:30:18:thread_exit:{\"thr\":3,\"ts\":1100}";
+    char buf[2048];
     sqlite3 *db = db_open(path);
     CHECK_STR(q_text(db, q_rows, buf, sizeof buf), want);
-    /* every sched row is the typed copy of the trace_event row with its seq */
-    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sched_event s JOIN trace_event e USING (session, seq)"
-                           " WHERE e.port = 30 AND e.ts = s.ts AND e.offset = s.offset", NULL),
-                 8);
-    /* migration 2 -> 3 rebuilds the same rows from trace_event */
-    CHECK(sqlite3_exec(db, "DROP TABLE sched_event; PRAGMA user_version = 2;", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK_STR(q_text(db, q_view, buf, sizeof buf), want_view);
+    CHECK_STR(q_text(db, "SELECT group_concat(seq || name || port) FROM other_event", buf, sizeof buf),
+              "9thread_enter31");
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM trace_event", NULL), 10);
+    sqlite3_close(db);
+
+    /* a real version-2 file (trace_event a table, no sched_event): migrations 2 -> 3 -> 4 give the same rows */
+    CHECK(schema_downgrade(path, 2) == 0);
+    db = db_open(path);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'sched_event'", NULL), 0);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'trace_event'", NULL), 1);
     sqlite3_close(db);
     CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
     comb_store_close(s);
     db = db_open(path);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 3);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 4);
     CHECK_STR(q_text(db, q_rows, buf, sizeof buf), want);
+    CHECK_STR(q_text(db, q_view, buf, sizeof buf), want_view);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM other_event", NULL), 1);
     sqlite3_close(db);
     test_remove_db(path);
 }
 
+/* Every row of a query, columns joined by '|', rows by '\n' (malloc'd). */
+static char *q_all(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    size_t cap = 1 << 16, n = 0;
+    char *out = malloc(cap);
+    out[0] = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "SQL error in '%s': %s\n", sql, sqlite3_errmsg(db));
+        check_failures++;
+        return out;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const char *t = sqlite3_column_type(st, i) == SQLITE_NULL ? "NULL" : (const char *)sqlite3_column_text(st, i);
+            size_t len = strlen(t) + 2;
+            if (n + len + 1 > cap) {
+                cap = 2 * (n + len + 1);
+                out = realloc(out, cap);
+            }
+            n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "|" : "", t);
+        }
+        out[n++] = '\n';
+        out[n] = 0;
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* A capture session with every kind of row: each event type, with and without caller, typed
+ * events on the other port, unknown types, errors, lines. */
+static void store_mixed_session(comb_store *s)
+{
+    int64_t id;
+    CHECK(comb_store_session_begin(s, "unix:/x", "{\"tpiu\":1}", &id) == 0);
+    static const uint8_t ss_sizes[6] = {2, 4, 4, 4, 4, 4};
+    const uint32_t ss_vals[6] = {1, 180000000, 25000000, 0x89abcdefu, 0x01234567u, 42};
+    comb_trace_event ss = make_event(30, COMB_EVT_SESSION_START, 6, ss_sizes, ss_vals, 6, 0);
+    CHECK(comb_store_session_start_event(s, &ss) == 0);
+    CHECK(comb_store_event(s, &ss, 42) == 0);
+    static const uint8_t s4[5] = {4, 4, 4, 4, 4}, s2[3] = {2, 4, 4};
+    const struct {
+        unsigned port, type, n;
+        const uint8_t *sizes;
+        uint32_t v[5];
+        int64_t ts64;
+    } evs[] = {
+        {31, COMB_EVT_HEAP_ALLOC, 3, s4, {0x20000100u, 16, 100}, 100},
+        {31, COMB_EVT_HEAP_ALLOC, 4, s4, {0x20000200u, 70000, 110, 0x08000101u}, 110},
+        {31, COMB_EVT_HEAP_REALLOC, 5, s4, {0x20000100u, 0x20000300u, 40, 120, 0x08000201u}, 120},
+        {31, COMB_EVT_HEAP_RESIZE, 3, s4, {0x20000300u, 24, 130}, 130},
+        {31, COMB_EVT_HEAP_FREE, 2, s4, {0x20000300u, 5}, (int64_t)0x100000005LL},
+        {31, COMB_EVT_HEAP_FAIL, 3, s4, {5000, 6, 0x08000301u}, (int64_t)0x100000006LL},
+        {31, COMB_EVT_HEAP_FREE, 3, s4, {0x20000200u, 7, 0x08000401u}, (int64_t)0x100000007LL},
+        {30, COMB_EVT_THREAD_WAKEUP, 2, s2, {0x0102u, 8}, (int64_t)0x100000008LL},
+        {30, COMB_EVT_THREAD_ENTER, 2, s2, {2, 9}, (int64_t)0x100000009LL},
+        {30, COMB_EVT_FIBER_ADDED, 3, s2, {2, 0x20000400u, 10}, (int64_t)0x10000000aLL},
+        {30, COMB_EVT_THREAD_EXIT, 2, s2, {2, 11}, (int64_t)0x10000000bLL},
+        {30, COMB_EVT_CLOCK, 2, s4, {12, 1}, (int64_t)0x10000000cLL},
+        {31, COMB_EVT_DROPPED, 2, s4, {3, 13}, (int64_t)0x10000000dLL},
+        {30, COMB_EVT_HEAP_ALLOC, 3, s4, {0x20000500u, 8, 14}, (int64_t)0x10000000eLL}, /* wrong port */
+        {31, 0x1d, 2, s4, {1, 2}, -1},                                                   /* unknown type */
+        {30, COMB_EVT_SESSION_END, 1, s4, {15}, (int64_t)0x10000000fLL},
+    };
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+        comb_trace_event ev = make_event(evs[i].port, evs[i].type, evs[i].n, evs[i].sizes, evs[i].v, 10 * i + 20, i % 3);
+        CHECK(comb_store_event(s, &ev, evs[i].ts64) == 0);
+        if (i % 4 == 0)
+            CHECK(comb_store_log_line(s, (unsigned)i % 3, (int64_t)i, (int64_t)i - 2, (const uint8_t *)"line", 4) == 0);
+    }
+    CHECK(comb_store_decode_error(s, 3, "itm", "bad_sync", -1, 2) == 0);
+    CHECK(comb_store_decode_error(s, 90, "trace", "truncated", 31, 0) == 0);
+    comb_session_counters c = {.bytes = 500, .events = 17, .log_lines = 4, .decode_errors = 1, .trace_errors = 1};
+    CHECK(comb_store_session_end(s, &c, "end_of_input") == 0);
+}
+
+static const char *const snapshot_queries[] = {
+    "SELECT * FROM trace_event ORDER BY session, seq",
+    "SELECT * FROM heap_event ORDER BY session, seq",
+    "SELECT * FROM sched_event ORDER BY session, seq",
+    "SELECT * FROM log_line ORDER BY session, seq",
+    "SELECT * FROM decode_error ORDER BY session, seq",
+    "SELECT id, started_at, ended_at, source, settings, protocol_version, core_hz, ts_hz, build_id, start_ts,"
+    " end_reason, bytes, packets, events, log_lines, overflows, decode_errors, bytes_skipped, trace_errors,"
+    " dropped, acks FROM session ORDER BY id",
+};
+#define NSNAP (sizeof snapshot_queries / sizeof snapshot_queries[0])
+
+static void snapshot(const char *path, char *out[NSNAP])
+{
+    sqlite3 *db = db_open(path);
+    for (size_t i = 0; i < NSNAP; i++)
+        out[i] = q_all(db, snapshot_queries[i]);
+    sqlite3_close(db);
+}
+
+/* Real version-3 and version-1 files (the shapes those versions wrote, rows included) migrate
+ * to version 4 with every row as it was: the trace_event view gives exactly the old table's
+ * rows, the typed tables keep theirs, the new session columns are NULL (not measured then). */
+static void test_migration_from_old_files(void)
+{
+    char path[300], buf[256], err[512] = "";
+    comb_store *s = NULL;
+    for (int from = 3; from >= 1; from -= 2) {
+        test_tmp_path(path, sizeof path, from == 3 ? "old3.db" : "old1.db");
+        CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
+        store_mixed_session(s);
+        if (from == 3) { /* an import session: heap rows without ts, no trace_event rows */
+            int64_t id;
+            CHECK(comb_store_session_begin(s, "drone:x.bin", "{\"import\":\"drone-heaptrace\"}", &id) == 0);
+            const comb_heap_raw raws[] = {
+                {.seq = 0, .offset = 4, .kind = COMB_HEAP_ALLOC, .size = 32, .has = COMB_HR_SIZE},
+                {.seq = 1, .offset = 12, .kind = COMB_HEAP_FREE, .old_size = 32, .has = COMB_HR_OLD_SIZE},
+            };
+            for (size_t i = 0; i < 2; i++)
+                CHECK(comb_store_heap_event(s, &raws[i]) == 0);
+            comb_session_counters c = {.events = 2};
+            CHECK(comb_store_session_end(s, &c, "end_of_input") == 0);
+        }
+        comb_store_close(s);
+        char *before[NSNAP], *after[NSNAP];
+        snapshot(path, before);
+        sqlite3 *db = db_open(path);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM trace_event", NULL), 17);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM other_event", NULL), 6);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event", NULL), from == 3 ? 9 : 7);
+        sqlite3_close(db);
+
+        CHECK(schema_downgrade(path, from) == 0);
+        db = db_open(path);
+        CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), from);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'trace_event'", NULL), 1);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM trace_event", NULL), 17);
+        sqlite3_close(db);
+
+        CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
+        comb_store_close(s);
+        snapshot(path, after);
+        for (size_t i = 0; i < NSNAP; i++) {
+            CHECK(strlen(before[i]) > 0);
+            if (strcmp(before[i], after[i]) != 0) {
+                check_failures++;
+                fprintf(stderr, "migration from v%d changed '%s':\n--- before\n%s--- after\n%s", from,
+                        snapshot_queries[i], before[i], after[i]);
+            }
+            free(before[i]);
+            free(after[i]);
+        }
+        db = db_open(path);
+        CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 4);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'trace_event'", NULL), 1);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'trace_event_name'", NULL), 0);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM other_event", NULL), 6);
+        CHECK_EQ_U64(q_int(db,
+                           "SELECT count(*) FROM session WHERE coalesce(link_overruns, link_line_errors,"
+                           " link_host_dropped, tpiu_frames, tpiu_bytes_other, tpiu_realigns, tpiu_bytes_dropped)"
+                           " IS NOT NULL",
+                           NULL),
+                     0);
+        CHECK_STR(q_text(db, "PRAGMA integrity_check", buf, sizeof buf), "ok");
+        sqlite3_close(db);
+        /* and the migrated file takes new sessions */
+        CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
+        store_mixed_session(s);
+        comb_store_close(s);
+        db = db_open(path);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM trace_event WHERE session = (SELECT max(id) FROM session)", NULL),
+                     17);
+        sqlite3_close(db);
+        test_remove_db(path);
+    }
+}
+
+/* Many chunks, checkpoints between them, a producer far ahead of the writer: every row arrives,
+ * in order, with contiguous seqs; rows of the next transaction are not visible before its commit. */
+static void test_write_queue(void)
+{
+    char path[300], err[512] = "", buf[256];
+    test_tmp_path(path, sizeof path, "queue.db");
+    comb_store *s = NULL;
+    int64_t id;
+    CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
+    CHECK(comb_store_session_begin(s, "-", "{}", &id) == 0);
+    sqlite3 *db = db_open(path);
+    static const uint8_t sz[3] = {4, 4, 4};
+    const unsigned n = 100000;
+    uint64_t expect_lines = 0;
+    char line[1100];
+    memset(line, 'x', sizeof line);
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t v[3] = {0x20000000u + i, i % 1000, i};
+        comb_trace_event ev;
+        switch (i % 5) {
+        case 0: ev = make_event(31, COMB_EVT_HEAP_ALLOC, 3, sz, v, i, 0); break;
+        case 1: ev = make_event(31, COMB_EVT_HEAP_FREE, 2, sz, (uint32_t[]){v[0], i}, i, 0); break;
+        case 2: ev = make_event(30, COMB_EVT_THREAD_ENTER, 2, (uint8_t[]){2, 4}, (uint32_t[]){i % 7, i}, i, 0); break;
+        case 3: ev = make_event(30, COMB_EVT_FIBER_RESUMED, 3, (uint8_t[]){2, 4, 4}, (uint32_t[]){1, v[0], i}, i, 0); break;
+        default: ev = make_event(30, COMB_EVT_CLOCK, 2, sz, (uint32_t[]){i, 0}, i, 0); break;
+        }
+        CHECK(comb_store_event(s, &ev, i) == 0);
+        if (i % 3 == 0) { /* lines of every length up to the longest a capture makes */
+            CHECK(comb_store_log_line(s, 0, i, -1, (const uint8_t *)line, i % 1025) == 0);
+            expect_lines++;
+        }
+        if (i % 7 == 0)
+            CHECK(comb_store_decode_error(s, i, "trace", "orphan_field", 31, 0) == 0);
+        if (i == n / 2) {
+            comb_session_counters c = {.events = i + 1};
+            CHECK(comb_store_checkpoint(s, &c) == 0);
+            /* committed: exactly the first half */
+            CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM trace_event", NULL), i + 1);
+            CHECK_EQ_U64(q_int(db, "SELECT max(seq) FROM trace_event", NULL), i);
+        }
+    }
+    /* a line longer than a chunk's text buffer (256 KiB) still goes in whole */
+    const size_t big = 300000;
+    uint8_t *huge = malloc(big);
+    memset(huge, 'y', big);
+    CHECK(comb_store_log_line(s, 5, 0, -1, huge, big) == 0);
+    free(huge);
+    expect_lines++;
+    comb_store_close(s); /* commits what came after the checkpoint */
+
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM trace_event", NULL), n);
+    CHECK_EQ_U64(q_int(db, "SELECT count(DISTINCT seq) FROM trace_event", NULL), n);
+    CHECK_EQ_U64(q_int(db, "SELECT max(seq) FROM trace_event", NULL), n - 1);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM trace_event WHERE offset != seq OR ts != seq", NULL), 0);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event", NULL), 2 * n / 5);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sched_event", NULL), 2 * n / 5);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM other_event", NULL), n / 5);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM log_line", NULL), expect_lines);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM log_line WHERE port = 0 AND length(text) != (seq * 3) % 1025",
+                       NULL), 0);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM log_line WHERE port = 0 AND"
+                           " length(replace(CAST(text AS TEXT), 'x', '')) != 0", NULL), 0);
+    CHECK_EQ_U64(q_int(db, "SELECT length(text) FROM log_line WHERE port = 5 AND"
+                           " length(replace(CAST(text AS TEXT), 'y', '')) = 0", NULL), 300000);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM decode_error", NULL), (n + 6) / 7);
+    CHECK_STR(q_text(db, "PRAGMA integrity_check", buf, sizeof buf), "ok");
+    sqlite3_close(db);
+    test_remove_db(path);
+}
+
+/* Checkpoint, then close without session_end: everything stays. */
 static void test_close_without_end(void)
 {
     char path[300], buf[256];
@@ -595,10 +906,11 @@ static void test_crash(void)
     test_remove_db(path);
 }
 
-/* After an SQLite error the store refuses further writes and says why. */
+/* After an SQLite error the store refuses further writes and says why. Rows
+ * are written on the writer thread, so the failure shows at the commit. */
 static void test_failure_is_sticky(void)
 {
-    char path[300];
+    char path[300], buf[64];
     test_tmp_path(path, sizeof path, "busy.db");
     comb_store *s;
     char err[512] = "";
@@ -608,17 +920,34 @@ static void test_failure_is_sticky(void)
 
     sqlite3 *other = db_open(path);
     CHECK(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK); /* holds the write lock */
-    CHECK(comb_store_log_line(s, 0, 1, -1, (const uint8_t *)"x", 1) == -1);     /* busy after the timeout */
+    comb_session_counters c = {0};
+    CHECK(comb_store_log_line(s, 0, 1, -1, (const uint8_t *)"x", 1) == 0); /* queued */
+    CHECK(comb_store_checkpoint(s, &c) == -1);                             /* busy after the timeout */
     CHECK(strstr(comb_store_errmsg(s), "database") != NULL);
     CHECK(strstr(comb_store_errmsg(s), "locked") != NULL || strstr(comb_store_errmsg(s), "busy") != NULL);
     sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(other);
 
-    comb_session_counters c = {0};
+    static const uint8_t sz[2] = {4, 4};
+    const uint32_t v[2] = {1, 2};
+    comb_trace_event ev = make_event(31, COMB_EVT_HEAP_FREE, 2, sz, v, 0, 0);
     CHECK(comb_store_log_line(s, 0, 1, -1, (const uint8_t *)"x", 1) == -1);
+    CHECK(comb_store_event(s, &ev, 2) == -1);
     CHECK(comb_store_decode_error(s, 0, "itm", "nosync", -1, 1) == -1);
     CHECK(comb_store_checkpoint(s, &c) == -1);
     CHECK(comb_store_session_end(s, &c, "error") == -1);
+    comb_store_close(s);
+    sqlite3 *db = db_open(path);
+    CHECK_STR(q_text(db, "PRAGMA integrity_check", buf, sizeof buf), "ok");
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM log_line", NULL), 0);
+    sqlite3_close(db);
+    test_remove_db(path);
+
+    /* calls outside a session are refused, not crashed on */
+    test_tmp_path(path, sizeof path, "nosession.db");
+    CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
+    CHECK(comb_store_event(s, &ev, 2) == -1);
+    CHECK(strstr(comb_store_errmsg(s), "no session") != NULL);
     comb_store_close(s);
     test_remove_db(path);
 }
@@ -630,6 +959,8 @@ int main(void)
     test_refusals();
     test_columns();
     test_sched_events();
+    test_migration_from_old_files();
+    test_write_queue();
     test_close_without_end();
     test_crash();
     test_failure_is_sticky();

@@ -36,6 +36,23 @@
 #define COMB_NVIC_ISPR0  (*(volatile uint32_t *)0xE000E200u)
 #define COMB_NVIC_IPR(n) (*(volatile uint8_t *)(0xE000E400u + (n)))
 
+/* NVIC registers of any IRQ n (0-479): the word holding its bit, and that
+ * bit; the priority word (byte n % 4 of it) for cores whose NVIC_IPR is
+ * word-access only (ARMv6-M, ARMv8-M Baseline). STIR (Mainline only): writing
+ * n pends IRQ n, with no read-modify-write. */
+#define COMB_NVIC_ISER(n)     (*(volatile uint32_t *)(0xE000E100u + 4u * ((n) >> 5)))
+#define COMB_NVIC_ICER(n)     (*(volatile uint32_t *)(0xE000E180u + 4u * ((n) >> 5)))
+#define COMB_NVIC_ISPR(n)     (*(volatile uint32_t *)(0xE000E200u + 4u * ((n) >> 5)))
+#define COMB_NVIC_ICPR(n)     (*(volatile uint32_t *)(0xE000E280u + 4u * ((n) >> 5)))
+#define COMB_NVIC_BIT(n)      (1u << ((n) & 31u))
+#define COMB_NVIC_IPR_WORD(n) (*(volatile uint32_t *)(0xE000E400u + ((n) & ~3u)))
+#define COMB_NVIC_STIR        (*(volatile uint32_t *)0xE000EF00u)
+/* SysTick control bits and the SysTick priority byte of SHPR3 (bits 31:24). */
+#define COMB_SYST_CSR_ENABLE    1u
+#define COMB_SYST_CSR_TICKINT   2u
+#define COMB_SYST_CSR_CLKSOURCE 4u /* 1: the processor clock */
+#define COMB_SHPR3_SYSTICK_SHIFT 24u
+
 /* Semihosting SYS_EXIT (needs a debugger or QEMU -semihosting-config enable=on;
  * on a bare board without one the BKPT faults): status 0 ->
  * ADP_Stopped_ApplicationExit (QEMU exits 0), else ADP_Stopped_RunTimeErrorUnknown

@@ -48,4 +48,24 @@ void comb_host_set_preempt_hook(comb_host_preempt_fn fn, void *ctx);
 /* comb_trace_timestamp() returns `value`, then value + step, value + 2*step... */
 void comb_host_set_timestamp(uint32_t value, uint32_t step);
 
+/* ---- Simulated NVIC (comb/port_sched.h: the port hooks the thread runtime
+ * calls; these are the test's side). comb_host_reset() clears it: nothing
+ * pending or enabled, priorities 0, no handlers. */
+#define COMB_HOST_NVIC_IRQS 64u
+
+/* fn runs when IRQ `irq` is taken (NULL: taking it does nothing). */
+void comb_host_nvic_set_handler(unsigned irq, void (*fn)(void));
+/* Thread mode "WFI": take every pending, enabled interrupt, highest priority
+ * first, until none is left (nested ones as they become runnable). */
+void comb_host_nvic_run(void);
+/* Pend IRQ `irq` as a peripheral would (same as comb_port_irq_pend). */
+void comb_host_nvic_raise(unsigned irq);
+bool comb_host_nvic_pending(unsigned irq);
+bool comb_host_nvic_enabled(unsigned irq);
+/* Times IRQ `irq` was taken since the reset. */
+uint32_t comb_host_nvic_taken(unsigned irq);
+/* The last comb_port_systick_start() arguments (0, 0 when stopped). */
+uint32_t comb_host_systick_reload(void);
+uint8_t comb_host_systick_priority(void);
+
 #endif /* COMB_HOST_PORT_H */

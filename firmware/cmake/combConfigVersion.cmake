@@ -1,0 +1,20 @@
+# Version of the comb package (find_package(comb 0.1 CONFIG)): the project
+# version of comb's top-level CMakeLists.txt; any version with the same major
+# number and at least the one asked for is compatible.
+file(STRINGS "${CMAKE_CURRENT_LIST_DIR}/../../CMakeLists.txt" _comb_project REGEX "^project\\(comb VERSION ")
+string(REGEX MATCH "[0-9]+\\.[0-9]+\\.[0-9]+" PACKAGE_VERSION "${_comb_project}")
+unset(_comb_project)
+if(PACKAGE_VERSION VERSION_LESS PACKAGE_FIND_VERSION)
+  set(PACKAGE_VERSION_COMPATIBLE FALSE)
+else()
+  string(REGEX MATCH "^[0-9]+" _comb_major "${PACKAGE_VERSION}")
+  if(NOT PACKAGE_FIND_VERSION OR PACKAGE_FIND_VERSION_MAJOR STREQUAL _comb_major)
+    set(PACKAGE_VERSION_COMPATIBLE TRUE)
+  else()
+    set(PACKAGE_VERSION_COMPATIBLE FALSE)
+  endif()
+  if(PACKAGE_FIND_VERSION STREQUAL PACKAGE_VERSION)
+    set(PACKAGE_VERSION_EXACT TRUE)
+  endif()
+  unset(_comb_major)
+endif()

@@ -1,0 +1,229 @@
+/* A session's scheduler report from the database (include/comb/sched_session.h). */
+#include "comb/sched_session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "comb/session_store.h"
+
+/* A place where the capture may have lost events, by stream offset. */
+typedef struct marker {
+    uint64_t offset;
+} marker;
+
+/* sched_event.kind without a string compare per row (10 million rows in the
+ * bench); -1 for anything else. */
+static int kind_of(const unsigned char *t, int n)
+{
+    if (!t)
+        return -1;
+    int k = -1;
+    switch (n) {
+    case 6: k = COMB_SCHED_WAKEUP; break;
+    case 5: k = COMB_SCHED_ENTER; break;
+    case 4: k = COMB_SCHED_EXIT; break;
+    case 11: k = COMB_SCHED_FIBER_ADDED; break;
+    case 15: k = COMB_SCHED_FIBER_COMPLETED; break;
+    case 13: k = t[6] == 'r' ? COMB_SCHED_FIBER_RESUMED : COMB_SCHED_FIBER_YIELDED; break;
+    default: return -1;
+    }
+    return memcmp(t, comb_sched_kind_str((unsigned)k), (size_t)n) ? -1 : k;
+}
+
+static int64_t col_int(sqlite3_stmt *st, int col, int64_t dflt)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, col);
+}
+
+/* The loss markers of the session, ascending by offset, and their counts. */
+static int load_markers(sqlite3 *db, int64_t id, marker **out, size_t *n, comb_sched_problems *p)
+{
+    /* `dropped` events: in other_event from schema version 4 on (trace_event is
+     * then a view over every event table, and filtering it by name would
+     * rebuild the name of every scheduler row); in trace_event before. */
+    static const char sql[] =
+        "SELECT offset, 1, coalesce(json_extract(fields, '$.packets'), 0) FROM %s"
+        "  WHERE session = ?1 AND name = 'dropped'"
+        " UNION ALL SELECT offset, 2, 0 FROM decode_error WHERE session = ?1"
+        "  AND (layer = 'itm' OR (layer = 'trace' AND (port = 30 OR kind = 'truncated')))"
+        " ORDER BY 1";
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    bool other = false;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'other_event'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    other = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    char query[sizeof sql + 16];
+    snprintf(query, sizeof query, sql, other ? "other_event" : "trace_event");
+    if (sqlite3_prepare_v2(db, query, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            marker *v = realloc(*out, cap * sizeof *v);
+            if (!v) {
+                sqlite3_finalize(st);
+                return -2;
+            }
+            *out = v;
+        }
+        (*out)[(*n)++] = (marker){(uint64_t)sqlite3_column_int64(st, 0)};
+        if (sqlite3_column_int(st, 1) == 1) {
+            p->dropped_events++;
+            p->dropped_packets += (uint64_t)sqlite3_column_int64(st, 2);
+        } else {
+            p->decode_errors++;
+        }
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
+int comb_sched_session_report(const char *db_path, int64_t id, comb_sched_session *info, comb_sched_result *out,
+                              char *err, size_t errlen)
+{
+    memset(info, 0, sizeof *info);
+    memset(out, 0, sizeof *out);
+    struct stat stbuf;
+    if (stat(db_path, &stbuf)) {
+        snprintf(err, errlen, "%s: %s", db_path, strerror(errno));
+        return -1;
+    }
+    comb_store *store = NULL;
+    if (comb_store_open(db_path, &store, err, errlen))
+        return -1;
+    sqlite3 *db = comb_store_handle(store);
+    sqlite3_stmt *st = NULL;
+    comb_sched_model *m = NULL;
+    marker *mk = NULL;
+    size_t nmk = 0;
+    comb_sched_problems loader = {0};
+    int rc = -1;
+    if (sqlite3_prepare_v2(db, "SELECT min(id), max(id), count(*) FROM session", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        goto sqlerr;
+    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1), count = sqlite3_column_int64(st, 2);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (count == 0) {
+        snprintf(err, errlen, "%s: the database holds no sessions", db_path);
+        goto done;
+    }
+    if (id <= 0)
+        id = hi;
+    if (sqlite3_prepare_v2(db, "SELECT core_hz, ts_hz, overflows FROM session WHERE id = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        goto sqlerr;
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        if (step != SQLITE_DONE)
+            goto sqlerr;
+        snprintf(err, errlen, "%s: no session %lld (sessions %lld to %lld)", db_path, (long long)id, (long long)lo,
+                 (long long)hi);
+        goto done;
+    }
+    info->id = id;
+    int64_t v = col_int(st, 0, 0);
+    info->core_hz = v > 0 ? (uint64_t)v : 0;
+    v = col_int(st, 1, 0);
+    info->ts_hz = v > 0 ? (uint64_t)v : 0;
+    v = col_int(st, 2, 0);
+    loader.overflows = v > 0 ? (uint64_t)v : 0;
+    sqlite3_finalize(st);
+    st = NULL;
+
+    int mrc = load_markers(db, id, &mk, &nmk, &loader);
+    if (mrc == -2) {
+        snprintf(err, errlen, "%s: out of memory", db_path);
+        goto done;
+    }
+    if (mrc)
+        goto sqlerr;
+    m = comb_sched_model_new();
+    if (!m) {
+        snprintf(err, errlen, "%s: out of memory", db_path);
+        goto done;
+    }
+    if (sqlite3_prepare_v2(db,
+                           "SELECT kind, ts, thr, from_thr, fiber, offset FROM sched_event WHERE session = ?"
+                           " ORDER BY ts, offset",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto sqlerr;
+    sqlite3_bind_int64(st, 1, id);
+    size_t k = 0;
+    bool fed = false;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        info->rows++;
+        int kind = kind_of(sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
+        int64_t thr = sqlite3_column_int64(st, 2);
+        if (kind < 0 || sqlite3_column_type(st, 1) == SQLITE_NULL || thr < 0 || thr > 0xFFFF) {
+            loader.skipped_rows++;
+            continue;
+        }
+        uint64_t offset = (uint64_t)sqlite3_column_int64(st, 5);
+        /* Loss markers between the previous event and this one (by stream
+         * offset): one loss point per gap, none before the first event (there
+         * is nothing to discard yet) and none after the last. */
+        bool lost = false;
+        while (k < nmk && mk[k].offset < offset) { /* each marker once over the whole pass */
+            lost = true;
+            k++;
+        }
+        if (lost && fed)
+            comb_sched_model_loss(m);
+        comb_sched_event e = {.ts = (uint64_t)sqlite3_column_int64(st, 1),
+                              .fiber = (uint32_t)col_int(st, 4, 0),
+                              .thr = (uint16_t)thr,
+                              .kind = (uint8_t)kind,
+                              .from_thr = (uint8_t)col_int(st, 3, 255)};
+        if (comb_sched_model_event(m, &e)) {
+            snprintf(err, errlen, "%s: out of memory", db_path);
+            goto done;
+        }
+        fed = true;
+    }
+    if (step != SQLITE_DONE)
+        goto sqlerr;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (info->rows == 0) {
+        snprintf(err, errlen,
+                 "%s: session %lld has no scheduler events (no thread or fiber events on port 30: is the firmware's "
+                 "scheduler tracing on?)",
+                 db_path, (long long)id);
+        goto done;
+    }
+    int frc = comb_sched_model_finish(m, out);
+    m = NULL;
+    if (frc) {
+        snprintf(err, errlen, "%s: out of memory", db_path);
+        goto done;
+    }
+    out->problems.dropped_events = loader.dropped_events;
+    out->problems.dropped_packets = loader.dropped_packets;
+    out->problems.decode_errors = loader.decode_errors;
+    out->problems.overflows = loader.overflows;
+    out->problems.skipped_rows = loader.skipped_rows;
+    rc = 0;
+    goto done;
+sqlerr:
+    snprintf(err, errlen, "%s: database error: %s", db_path, sqlite3_errmsg(db));
+done:
+    sqlite3_finalize(st);
+    comb_sched_model_free(m);
+    free(mk);
+    comb_store_close(store);
+    return rc;
+}

@@ -1,0 +1,140 @@
+/*
+ * comb fibers report: per-thread and per-fiber latency and run-time
+ * statistics of a stored session (docs/scheduler-analysis.md).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "comb/elf_symbols.h"
+#include "comb/heap_session.h"
+#include "comb/sched_report.h"
+#include "comb/sched_session.h"
+#include "commands.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: comb fibers report --db FILE [--session N] [--elf FIRMWARE.elf] [--json]\n"
+               "\n"
+               "Per thread: runs, wakeup-to-entry latency and run time (self time, without\n"
+               "preemptions) as p50/p99/max, CPU share and the longest run; per fiber the same\n"
+               "from resume to yield or completion. Times in microseconds (JSON: also ticks and\n"
+               "core cycles). --session N picks a session (default: the latest); --elf names\n"
+               "threads (comb_thr_name_<name> symbols) and fibers (their objects). Problems in\n"
+               "the trace (missing events, runs still open at the end) are listed as warnings.\n");
+}
+
+static const char *thread_name_cb(void *ctx, uint16_t thr, char *buf, size_t cap)
+{
+    (void)buf;
+    (void)cap;
+    return comb_elf_absolute_named(ctx, "comb_thr_name_", thr);
+}
+
+static const char *fiber_name_cb(void *ctx, uint32_t addr, char *buf, size_t cap)
+{
+    return comb_elf_object_at(ctx, addr, buf, cap);
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    const char *db = NULL, *session = NULL, *elf = NULL;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **val = NULL;
+        const char *name = a;
+        size_t n = strcspn(a, "=");
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--json")) {
+            json = true;
+            continue;
+        }
+        if (!strncmp(a, "--db", n) && n == 4)
+            val = &db;
+        else if (!strncmp(a, "--session", n) && n == 9)
+            val = &session;
+        else if (!strncmp(a, "--elf", n) && n == 5)
+            val = &elf;
+        if (!val) {
+            if (a[0] == '-')
+                fprintf(stderr, "comb fibers report: unknown option '%s' (try comb fibers report --help)\n", a);
+            else
+                fprintf(stderr, "comb fibers report: unexpected argument '%s'\n", a);
+            return 2;
+        }
+        if (a[n] == '=') {
+            *val = a + n + 1;
+        } else if (i + 1 < argc) {
+            *val = argv[++i];
+        } else {
+            fprintf(stderr, "comb fibers report: %s needs a value\n", name);
+            return 2;
+        }
+    }
+    if (!db) {
+        fprintf(stderr, "comb fibers report: --db FILE is required\n");
+        return 2;
+    }
+    int64_t id = 0;
+    if (session && comb_heap_session_parse_id(session, &id)) {
+        fprintf(stderr, "comb fibers report: --session needs a session number, not '%s'\n", session);
+        return 2;
+    }
+    char err[1024];
+    comb_elf_symbols *syms = NULL;
+    if (elf && comb_elf_symbols_load(elf, &syms, err, sizeof err)) {
+        fprintf(stderr, "comb fibers report: %s\n", err);
+        return 1;
+    }
+    comb_sched_session info;
+    comb_sched_result r;
+    if (comb_sched_session_report(db, id, &info, &r, err, sizeof err)) {
+        fprintf(stderr, "comb fibers report: %s\n", err);
+        comb_elf_symbols_free(syms);
+        return 1;
+    }
+    comb_sched_report_context c = {.session = info.id,
+                                   .core_hz = info.core_hz,
+                                   .ts_hz = info.ts_hz,
+                                   .thread_name = syms ? thread_name_cb : NULL,
+                                   .fiber_name = syms ? fiber_name_cb : NULL,
+                                   .names_ctx = syms};
+    comb_strbuf sb = {0};
+    if (json)
+        comb_sched_report_json(&r, &c, &sb);
+    else
+        comb_sched_report_text(&r, &c, &sb);
+    int rc = 0;
+    if (sb.oom) {
+        fprintf(stderr, "comb fibers report: out of memory\n");
+        rc = 1;
+    } else if (fwrite(comb_sb_str(&sb), 1, sb.len, stdout) != sb.len || fflush(stdout)) {
+        fprintf(stderr, "comb fibers report: cannot write to standard output\n");
+        rc = 1;
+    }
+    comb_sb_free(&sb);
+    comb_sched_result_free(&r);
+    comb_elf_symbols_free(syms);
+    return rc;
+}
+
+int cmd_fibers(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "report"))
+        return cmd_report(argc - 1, argv + 1);
+    if (!strcmp(sub, "help") || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "comb fibers: unknown subcommand '%s' (try comb fibers --help)\n", sub);
+    return 2;
+}
