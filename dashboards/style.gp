@@ -10,10 +10,10 @@ load data.'/meta.gp'
 set encoding utf8
 ext = out[strlen(out) - 3:strlen(out)]
 if (ext eq '.svg') {
-    set terminal svg size 820,460 dynamic noenhanced font 'DejaVu Sans,11' background rgb 'white'
+    set terminal svg size 820,460 dynamic noenhanced font 'DejaVu Sans,12' background rgb 'white'
 } else {
     if (ext ne '.png') { print 'output must end in .png or .svg: '.out; exit status 2 }
-    set terminal pngcairo size 1000,560 noenhanced font 'DejaVu Sans,10' background rgb 'white'
+    set terminal pngcairo size 1000,560 noenhanced font 'DejaVu Sans,11' background rgb 'white'
 }
 set output out
 

@@ -1,6 +1,7 @@
 # Timeline (Gantt) of threads and fibers over the dashboard's window (--from/--to):
 # thread runs (enter to exit) and fiber runs (resumed to yielded/completed),
-# one row each, wakeups marked on the woken thread's row.
+# one row each, wakeups marked on the woken thread's row. When the window held more
+# rows than comb draws, meta.gp's window_truncated is 1 and the title says where it was cut.
 # Input: timeline.csv (row, label, start, end, kind run|fiber|wakeup).
 if (ARGC < 2) { print 'usage: gnuplot -c '.ARG0.' DATA_DIR OUT.png|OUT.svg'; exit status 2 }
 data = ARG1
@@ -10,7 +11,10 @@ while (strlen(dir) > 0 && dir[strlen(dir):strlen(dir)] ne '/') { dir = dir[1:str
 load dir.'style.gp'
 f = data.'/timeline.csv'
 
-set title sprintf('Threads and fibers from %.6f to %.6f %s. %s', window_from, window_to, time_unit, session_title)
+if (!exists('window_truncated')) { window_truncated = 0 }  # meta.gp of an older comb
+cut = window_truncated ? sprintf("\nCut at %d rows: drawn up to %.6f %s of the %.6f asked; narrow it with --from/--to", \
+                                 window_max_rows, window_to, time_unit, window_asked_to) : ''
+set title sprintf('Threads and fibers from %.6f to %.6f %s. %s', window_from, window_to, time_unit, session_title).cut
 set xlabel time_label
 set yrange [*:*] reverse
 set offsets 0, 0, 0.6, 0.6

@@ -8,7 +8,7 @@
 # (bench/size_table.py) and the pool allocator's figures (bench/heap_bench.py:
 # sizes, QEMU instruction counts, callgrind); both need the cross-built firmware,
 # as does the thread dispatch overhead (bench/sched_bench.py).
-# Takes about 15 s on a 2-core VM. Figures are only comparable on an idle machine:
+# Takes about 90 s on a 2-core VM. Figures are only comparable on an idle machine:
 # the load average is printed so a noisy run can be recognised.
 set -euo pipefail
 build=${1:-build/release}

@@ -10,7 +10,8 @@
 uint64_t comb_sched_problem_total(const comb_sched_problems *p)
 {
     return p->open_at_end + p->exit_without_enter + p->lost_ends + p->fiber_not_running +
-           p->fiber_end_without_resume + p->loss_points + p->out_of_order + p->overflows + p->skipped_rows;
+           p->fiber_end_without_resume + p->loss_points + p->out_of_order + p->overflows + p->skipped_rows +
+           p->ts_outliers;
 }
 
 /* ---- numbers --------------------------------------------------------------------------- */
@@ -191,11 +192,11 @@ void comb_sched_report_json(const comb_sched_result *r, const comb_sched_report_
                    ",\"out_of_order\":%" PRIu64 ",\"loss_points\":%" PRIu64 ",\"runs_cut\":%" PRIu64
                    ",\"wakeups_cut\":%" PRIu64 ",\"dropped_events\":%" PRIu64 ",\"dropped_packets\":%" PRIu64
                    ",\"decode_errors\":%" PRIu64 ",\"overflows\":%" PRIu64 ",\"skipped_rows\":%" PRIu64
-                   ",\"same_tick_reorders\":%" PRIu64 "}}\n",
+                   ",\"ts_outliers\":%" PRIu64 ",\"same_tick_reorders\":%" PRIu64 "}}\n",
                    comb_sched_problem_total(p), p->open_at_end, p->exit_without_enter, p->lost_ends,
                    p->fiber_not_running, p->fiber_end_without_resume, p->out_of_order, p->loss_points, p->runs_cut,
                    p->wakeups_cut, p->dropped_events, p->dropped_packets, p->decode_errors, p->overflows,
-                   p->skipped_rows, r->same_tick_reorders);
+                   p->skipped_rows, p->ts_outliers, r->same_tick_reorders);
 }
 
 /* ---- text --------------------------------------------------------------------------------- */
@@ -223,15 +224,40 @@ static void col_time(comb_strbuf *out, bool has, uint64_t ticks, const comb_sche
         comb_sb_printf(out, " %8.2g", us);
 }
 
+/* One time column in core cycles, 8 wide (ticks * core_hz / ts_hz,
+ * rounded); "-" when there is no value. */
+static void col_cycles(comb_strbuf *out, bool has, uint64_t ticks, const comb_sched_report_context *c)
+{
+    if (!has) {
+        comb_sb_printf(out, " %8s", "-");
+        return;
+    }
+    long double cyc = (long double)ticks * (long double)c->core_hz / (long double)c->ts_hz;
+    if (cyc < 99999999.5L)
+        comb_sb_printf(out, " %8.0Lf", cyc);
+    else
+        comb_sb_printf(out, " %8.2Lg", cyc);
+}
+
+/* Both clocks known: each row gets a second line in core cycles. */
+static bool with_cycles(const comb_sched_report_context *c)
+{
+    return c->ts_hz && c->core_hz;
+}
+
 static void col_share(comb_strbuf *out, uint64_t self, const comb_sched_result *r)
 {
     comb_sb_printf(out, " %6.1f%%", share(self, r) * 100.0);
 }
 
 #define NAME_COLS 15
+#define OFFSET_COLS 6 /* "+0xfff": the offsets of pool blocks within their pool symbol */
 
-/* A name cut to NAME_COLS columns for a table: "comb_heap__mem_main+0x40"
- * keeps its offset ("comb_heap__~+0x40"), others end in '~'; "-" for none. */
+/* A name cut to NAME_COLS columns for a table, one style for all: the symbol
+ * cut to the same SYMBOL head and '~', then the offset when it has one, whole:
+ * "comb_heap__mem_main" -> "comb_hea~", "comb_heap__mem_main+0x30" ->
+ * "comb_hea~+0x30" (a longer offset takes columns from the head). Names that
+ * fit are shown as they are; "-" for none. */
 static const char *fit_name(const char *name, char *buf, size_t cap)
 {
     if (!name)
@@ -240,10 +266,10 @@ static const char *fit_name(const char *name, char *buf, size_t cap)
     if (len <= NAME_COLS || cap <= NAME_COLS)
         return name;
     const char *plus = strrchr(name, '+');
-    size_t tail = plus ? len - (size_t)(plus - name) : 0;
-    if (tail > NAME_COLS / 2)
-        tail = 0;
-    size_t head = NAME_COLS - 1 - tail;
+    size_t tail = plus && plus != name ? len - (size_t)(plus - name) : 0;
+    if (tail > NAME_COLS - 2)
+        tail = 0; /* not an offset */
+    size_t head = NAME_COLS - 1 - (tail > OFFSET_COLS ? tail : OFFSET_COLS);
     snprintf(buf, cap, "%.*s~%s", (int)head, name, tail ? plus : "");
     return buf;
 }
@@ -323,6 +349,12 @@ static void warnings(const comb_sched_problems *p, comb_strbuf *out)
         plural(out, p->out_of_order, "event was", "events were");
         comb_sb_puts(out, " out of time order (taken as simultaneous with the one before)\n");
     }
+    if (p->ts_outliers) {
+        comb_sb_puts(out, "warning: ");
+        plural(out, p->ts_outliers, "event", "events");
+        comb_sb_puts(out, " with a timestamp far out of line with the events around it in the stream\n"
+                          "         (a corrupted stamp?): left out of the span and the runs\n");
+    }
     if (p->skipped_rows) {
         comb_sb_puts(out, "warning: ");
         plural(out, p->skipped_rows, "sched_event row", "sched_event rows");
@@ -333,10 +365,10 @@ static void warnings(const comb_sched_problems *p, comb_strbuf *out)
 void comb_sched_report_text(const comb_sched_result *r, const comb_sched_report_context *c, comb_strbuf *out)
 {
     char buf[256], cut[NAME_COLS + 1];
-    const char *unit = c->ts_hz ? "µs" : "ticks";
+    const char *unit = with_cycles(c) ? "µs, second line core cycles" : c->ts_hz ? "µs" : "ticks";
     span_line(r, c, out);
-    comb_sb_printf(out, "\nThreads (times in %s; latency: wakeup to entry; run: self time, without preemptions)\n",
-                   unit);
+    comb_sb_printf(out, "\nThreads (times in %s; latency: wakeup to entry;\n         run: self time, "
+                        "without preemptions)\n", unit);
     comb_sb_printf(out, "%3s %-15s %8s %8s %8s %8s %8s %8s %8s %7s %8s\n", "thr", "name", "runs", "lat p50",
                    "lat p99", "lat max", "run p50", "run p99", "run max", "CPU", "longest");
     for (size_t i = 0; i < r->nthreads; i++) {
@@ -352,6 +384,18 @@ void comb_sched_report_text(const comb_sched_result *r, const comb_sched_report_
         col_share(out, t->self_ticks, r);
         col_time(out, t->longest.valid, t->longest.ticks, c);
         comb_sb_puts(out, "\n");
+        if (with_cycles(c)) {
+            comb_sb_printf(out, "%3s %-15s %8s", "", "  cycles", "");
+            col_cycles(out, t->latency.count, t->latency.p50, c);
+            col_cycles(out, t->latency.count, t->latency.p99, c);
+            col_cycles(out, t->latency.count, t->latency.max, c);
+            col_cycles(out, t->run_time.count, t->run_time.p50, c);
+            col_cycles(out, t->run_time.count, t->run_time.p99, c);
+            col_cycles(out, t->run_time.count, t->run_time.max, c);
+            comb_sb_printf(out, " %7s", "");
+            col_cycles(out, t->longest.valid, t->longest.ticks, c);
+            comb_sb_puts(out, "\n");
+        }
     }
     if (!r->nthreads)
         comb_sb_puts(out, "  (none)\n");
@@ -370,6 +414,15 @@ void comb_sched_report_text(const comb_sched_result *r, const comb_sched_report_
             col_share(out, f->self_ticks, r);
             col_time(out, f->longest.valid, f->longest.ticks, c);
             comb_sb_puts(out, "\n");
+            if (with_cycles(c)) {
+                comb_sb_printf(out, "%3s %-10s %-15s %7s %7s %7s", "", "", "  cycles", "", "", "");
+                col_cycles(out, f->run_time.count, f->run_time.p50, c);
+                col_cycles(out, f->run_time.count, f->run_time.p99, c);
+                col_cycles(out, f->run_time.count, f->run_time.max, c);
+                comb_sb_printf(out, " %7s", "");
+                col_cycles(out, f->longest.valid, f->longest.ticks, c);
+                comb_sb_puts(out, "\n");
+            }
         }
     }
     if (comb_sched_problem_total(&r->problems) || r->same_tick_reorders)

@@ -54,6 +54,9 @@ void comb_fib_finish(comb_fib_t *fib)
     comb_fib_drop_fn drop = fib->drop;
     if (heap == NULL)
         fib->linked = 0u; /* static: may be added again from here on */
+    /* An interrupt here sees a static fiber free but its drop not yet run
+     * (a future still running: comb/future.h relies on that order). */
+    COMB_PREEMPT_POINT(COMB_PP_FIB_UNLINKED);
     if (drop != NULL)
         drop(fib);
     if (heap != NULL)

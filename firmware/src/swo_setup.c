@@ -52,33 +52,35 @@ void comb_swo_setup_reset(void)
     comb_swo_limits.drain_cycles = 0u;
 }
 
-/* |clk / d - baud| scaled by d: compares the rate error of two divisors
- * without division (both sides multiplied by the other divisor). */
-static uint64_t rate_err(uint32_t clk, uint32_t baud, uint64_t d)
-{
-    uint64_t got = d * baud;
-    return got > clk ? got - clk : clk - got;
-}
-
+/* With clk = d * baud + r (0 <= r < baud), the two candidate divisors are d,
+ * whose rate is too fast by r / d, and d + 1, too slow by (baud - r) / (d + 1).
+ * Everything but the final tolerance check fits in 32 bits (d * baud <= clk),
+ * which keeps the code small: hello links it. */
 comb_swo_status comb_swo_prescaler(uint32_t traceclk_hz, uint32_t baud, uint32_t *acpr)
 {
     if (traceclk_hz == 0u || baud == 0u)
         return COMB_SWO_ERR_ZERO;
-    uint64_t d = traceclk_hz / baud; /* the two candidates: d and d + 1 */
+    uint32_t d = traceclk_hz / baud, r = traceclk_hz % baud;
+    uint32_t off_by;                   /* |traceclk_hz - d * baud| of the chosen d */
     comb_swo_status off = COMB_SWO_ERR_INEXACT;
     if (d == 0u) {
         d = 1u;
+        off_by = baud - traceclk_hz;
         off = COMB_SWO_ERR_TOO_FAST;
-    } else if (d >= COMB_TPIU_ACPR_MAX + 1u) {
+    } else if (d > COMB_TPIU_ACPR_MAX) {
         d = COMB_TPIU_ACPR_MAX + 1u;
+        off_by = traceclk_hz - d * baud;
         off = COMB_SWO_ERR_TOO_SLOW;
-    } else if (rate_err(traceclk_hz, baud, d + 1u) * d < rate_err(traceclk_hz, baud, d) * (d + 1u)) {
-        d++; /* clk / (d + 1) is the closer rate */
+    } else if ((uint64_t)(baud - r) * d < (uint64_t)r * (d + 1u)) {
+        d++; /* (baud - r) / (d + 1) < r / d: clk / (d + 1) is the closer rate */
+        off_by = baud - r;
+    } else {
+        off_by = r;
     }
-    /* rate = clk / d; |rate - baud| <= 3 % of baud  <=>  100 |clk - d baud| <= 3 baud d */
-    if (rate_err(traceclk_hz, baud, d) * 100u > (uint64_t)TOLERANCE_PERCENT * baud * d)
+    /* |clk / d - baud| <= 3 % of baud  <=>  100 off_by <= 3 baud d */
+    if ((uint64_t)off_by * 100u > (uint64_t)baud * d * TOLERANCE_PERCENT)
         return off;
-    *acpr = (uint32_t)(d - 1u);
+    *acpr = d - 1u;
     return COMB_SWO_OK;
 }
 
@@ -116,12 +118,20 @@ comb_swo_status comb_swo_init(uint32_t core_hz, uint32_t baud)
                        (comb_swo_reg_read(COMB_REG_DBGMCU_CR) & ~COMB_DBGMCU_TRACE_MODE) |
                            COMB_DBGMCU_TRACE_IOEN | COMB_DBGMCU_LOW_POWER);
 #endif
-    /* ITM off while the port under it changes: the lock covers ITM_TCR. */
+    /* The software locks: ITM_LAR guards ITM_TCR/TER/TPR; DWT_LAR guards the
+     * DWT on cores that implement it (Cortex-M7: DWT_CTRL and CYCCNT writes
+     * are ignored until it is unlocked). Without a lock the write is ignored. */
     comb_swo_reg_write(COMB_REG_ITM_LAR, COMB_ITM_LAR_UNLOCK);
+    comb_swo_reg_write(COMB_REG_DWT_LAR, COMB_ITM_LAR_UNLOCK);
+    /* ITM off while the port under it changes (a second call: nothing is
+     * traced from here until it succeeds). */
     comb_swo_reg_write(COMB_REG_ITM_TCR, 0u);
-    for (uint32_t n = BUSY_POLLS; n != 0u; n--) /* at most BUSY_POLLS polls */
-        if ((comb_swo_reg_read(COMB_REG_ITM_TCR) & COMB_ITM_TCR_BUSY) == 0u)
-            break;
+    cfg.up = false;
+    comb_transport_port_mask = 0u;
+    uint32_t n = BUSY_POLLS;
+    while ((comb_swo_reg_read(COMB_REG_ITM_TCR) & COMB_ITM_TCR_BUSY) != 0u) /* at most BUSY_POLLS polls */
+        if (--n == 0u)
+            return COMB_SWO_ERR_BUSY; /* left off: ITM_TCR = 0, TPIU and DWT untouched */
     comb_swo_reg_write(COMB_REG_TPIU_CSPSR, 1u); /* 1-bit port */
     comb_swo_reg_write(COMB_REG_TPIU_ACPR, acpr);
     comb_swo_reg_write(COMB_REG_TPIU_SPPR, COMB_TPIU_SPPR_NRZ);
@@ -143,11 +153,14 @@ comb_swo_status comb_swo_init(uint32_t core_hz, uint32_t baud)
 
 comb_swo_status comb_swo_set_clock(uint32_t core_hz, uint32_t baud)
 {
+    if (!cfg.up)
+        return COMB_SWO_ERR_NOT_INIT;
     uint32_t acpr;
     comb_swo_status st = acpr_for(core_hz, baud, &acpr);
-    if (st != COMB_SWO_OK || !cfg.up)
+    if (st != COMB_SWO_OK)
         return st;
-    (void)comb_transport_flush(); /* bytes in flight at the old rate go out first */
+    /* No flush here: the clock has changed already, so what is queued goes
+     * out at the wrong rate whatever we do; the caller flushed before. */
     comb_swo_reg_write(COMB_REG_TPIU_ACPR, acpr);
     comb_swo_limits.wait_cycles = bit_times(WAIT_BITS, core_hz, baud);
     comb_swo_limits.drain_cycles = bit_times(DRAIN_BITS, core_hz, baud);

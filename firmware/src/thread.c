@@ -94,8 +94,7 @@ void comb_thr_run(comb_thr_t *thr)
         } else {
             comb_trace_fiber(COMB_EVT_FIBER_COMPLETED, index, fib);
             prev = comb_mpsc_unlink(&thr->chain, prev, n);
-            COMB_PREEMPT_POINT(COMB_PP_FIB_UNLINKED);
-            comb_fib_finish(fib);
+            comb_fib_finish(fib); /* preemption point COMB_PP_FIB_UNLINKED inside */
         }
         n = next;
     }

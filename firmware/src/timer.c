@@ -7,6 +7,7 @@
  */
 #include "comb/timer.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "comb/port.h"
@@ -14,6 +15,10 @@
 
 #define COUNT_MASK 0xFFFFu
 #define GEN_SHIFT  16u
+
+/* comb_timer_t.cancelled */
+#define CANCELLED      1u /* release at the next tick */
+#define CANCELLED_WAKE 2u /* ... and wake `thr` then: a sleep waits for the timer */
 
 static comb_mpsc_list_t timers;
 static volatile uint32_t ticks;
@@ -64,7 +69,22 @@ bool comb_timer_start(comb_timer_t *t, uint32_t delay, uint32_t period, comb_thr
 
 void comb_timer_cancel(comb_timer_t *t)
 {
-    t->cancelled = 1u;
+    /* never turns CANCELLED_WAKE back into a plain cancel: the sleeper would
+     * not be woken */
+    (void)comb_port_cas32(&t->cancelled, 0u, CANCELLED);
+}
+
+bool comb_timer_sleep_start(comb_timer_t *t, uint32_t delay, comb_thr_t *thr)
+{
+    if (comb_timer_start(t, delay, 0u, thr))
+        return true;
+    /* Still in the tick's list: have the next tick release it and wake us.
+     * `thr` first: a tick that sees CANCELLED_WAKE reads it after the
+     * release, and by then it is ours. */
+    t->thr = thr;
+    atomic_signal_fence(memory_order_seq_cst);
+    t->cancelled = CANCELLED_WAKE;
+    return false;
 }
 
 uint32_t comb_timer_take(comb_timer_t *t)
@@ -107,13 +127,20 @@ void comb_timer_tick(void)
         if (t->cancelled) {
             prev = comb_mpsc_unlink(&timers, prev, n);
             t->linked = 0u;
+            /* Read after the release: a sleep that asked for the wake just
+             * before it is seen; a start after it clears the request (the
+             * starter needs no wake). */
+            if (t->cancelled == CANCELLED_WAKE) {
+                comb_thr_t *sleeper = t->thr;
+                if (sleeper != NULL)
+                    comb_thr_wakeup(sleeper);
+            }
         } else if ((int32_t)(now - t->deadline) < 0) {
             prev = n;
         } else {
             /* Read while the timer is ours: nobody can start it before it
              * is released below. */
             uint32_t gen = t->state >> GEN_SHIFT;
-            comb_thr_t *thr = t->thr;
             if (t->period != 0u) {
                 t->deadline += t->period;
                 prev = n;
@@ -121,6 +148,11 @@ void comb_timer_tick(void)
                 prev = comb_mpsc_unlink(&timers, prev, n);
                 t->linked = 0u; /* released: from here on it may be started again */
             }
+            /* After the release: a sleep that found the timer still listed
+             * just before it has put its own thread here. A start after the
+             * release changes `thr` too, but also the generation, and then
+             * nothing is posted or woken. */
+            comb_thr_t *thr = t->thr;
             COMB_PREEMPT_POINT(COMB_PP_TIMER_FIRE);
             if (post(t, gen) && thr != NULL)
                 comb_thr_wakeup(thr);

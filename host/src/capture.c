@@ -10,6 +10,20 @@ int64_t comb_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+bool comb_capture_commit_due(int64_t now_ns, int64_t last_commit_ns)
+{
+    return now_ns - last_commit_ns >= COMB_CAPTURE_COMMIT_EVERY_NS;
+}
+
+int comb_capture_read_timeout_ms(int64_t now_ns, int64_t last_commit_ns, int max_ms)
+{
+    int64_t left = last_commit_ns + COMB_CAPTURE_COMMIT_EVERY_NS - now_ns;
+    if (left <= 0)
+        return 0;
+    int64_t ms = (left + 999999) / 1000000;
+    return ms < max_ms ? (int)ms : max_ms;
+}
+
 static void store_result(comb_capture *c, int rc)
 {
     if (rc)

@@ -122,7 +122,13 @@ static void plots_section(const comb_dash_page *p, comb_strbuf *b)
         esc(b, pl->title);
         comb_sb_puts(b, "</h3><p>");
         esc(b, pl->drawn ? pl->caption : pl->why_not);
-        comb_sb_puts(b, "</p></figcaption>\n");
+        comb_sb_puts(b, "</p>");
+        if (pl->note) {
+            comb_sb_puts(b, "<p class=\"warn cut\">Cut: ");
+            esc(b, pl->note);
+            comb_sb_puts(b, ".</p>");
+        }
+        comb_sb_puts(b, "</figcaption>\n");
         if (pl->drawn) {
             comb_sb_printf(b, "<a href=\"%s.png\"><img class=\"plot\" src=\"%s.svg\" alt=\"", pl->name, pl->name);
             esc(b, pl->title);

@@ -102,6 +102,9 @@ static void write_meta(comb_dash *d, const comb_dash_data *data, FILE *f)
     gp_string(f, "pool_kind", data->heap.has_layout ? "pool" : "size class");
     fprintf(f, "window_from = %.9g\nwindow_to = %.9g\n", comb_dash_time(i, data->window.from),
             comb_dash_time(i, data->window.to));
+    /* a window cut at the row limit: the scripts say so in the title */
+    fprintf(f, "window_truncated = %d\nwindow_asked_to = %.9g\nwindow_max_rows = %d\n", data->window.truncated ? 1 : 0,
+            comb_dash_time(i, data->window.asked_to), COMB_DASH_TIMELINE_MAX_ROWS);
     /* the number of series columns of the CSV files, for the scripts' loops */
     unsigned threads = 0;
     for (size_t t = 0; t < data->sched.nthreads; t++)

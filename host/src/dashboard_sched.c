@@ -3,6 +3,10 @@
  * and run times come from one ordered pass over sched_event (ts, offset): a
  * per-thread state machine (a few words per thread) pairs each thread's first
  * unserved wakeup with its next enter, and each enter with its exit, and
+ * forgets what is pending at every place where the capture lost events (the
+ * loss markers of comb fibers report, host/src/sched_session.c, read by a
+ * second cursor in offset order alongside, so the plots and the latency table
+ * count the same wakeups), and
  * writes the samples into a temporary table inside SQLite (in memory, not this
  * process's). Their order statistics, CDF points and histogram are then SQL:
  * one ORDER BY pass that this file reads only at the ranks it needs, and a
@@ -115,16 +119,69 @@ static int sample(pairing *p, int what, unsigned thr, int64_t v)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The offsets where the capture may have lost events, ascending: `dropped`
+ * events, ITM decode errors, port-30 trace errors and truncated events (the
+ * same markers as comb_sched_session_report, host/src/sched_session.c; the
+ * database is at the current schema, so `dropped` is in other_event). */
+static int loss_cursor(comb_dash *d, sqlite3_stmt **st, bool *more, int64_t *next, char *err, size_t errlen)
+{
+    if (dash_prepare(d,
+                     "SELECT offset FROM other_event WHERE session = ?1 AND name = 'dropped'"
+                     " UNION ALL SELECT offset FROM decode_error WHERE session = ?1"
+                     "  AND (layer = 'itm' OR (layer = 'trace' AND (port = 30 OR kind = 'truncated')))"
+                     " ORDER BY 1",
+                     st, err, errlen))
+        return -1;
+    int rc = sqlite3_step(*st);
+    *more = rc == SQLITE_ROW;
+    *next = *more ? sqlite3_column_int64(*st, 0) : 0;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dash_sql_error(d, err, errlen);
+}
+
+/* Whether loss markers lie before stream offset `offset` (consumed: each
+ * marker counts once over the whole pass, as in sched_session.c). */
+static int lost_before(comb_dash *d, sqlite3_stmt *st, bool *more, int64_t *next, int64_t offset, bool *lost,
+                       char *err, size_t errlen)
+{
+    *lost = false;
+    while (*more && *next < offset) { /* each marker once over the whole pass */
+        *lost = true;
+        int rc = sqlite3_step(st);
+        *more = rc == SQLITE_ROW;
+        if (*more)
+            *next = sqlite3_column_int64(st, 0);
+        else if (rc != SQLITE_DONE)
+            return dash_sql_error(d, err, errlen);
+    }
+    return 0;
+}
+
+/* A loss: pending wakeups, open runs and fiber runs are forgotten, as
+ * comb_sched_model_loss does (their ends or starts may be among the lost). */
+static void forget_pending(pairing *p)
+{
+    for (size_t i = 0; i < p->s->nthreads; i++) /* one pass over the threads seen */
+        p->st[i].pending = p->st[i].running = p->st[i].fiber_open = false;
+}
+
 static int pair_events(pairing *p, char *err, size_t errlen)
 {
     comb_dash *d = p->d;
     comb_dash_sched *s = p->s;
-    sqlite3_stmt *st;
-    if (dash_prepare(d,
-                     "SELECT kind, ts, thr, fiber FROM sched_event WHERE session = ?1 AND ts IS NOT NULL"
-                     " ORDER BY ts, offset",
-                     &st, err, errlen))
+    sqlite3_stmt *st, *loss;
+    bool more_loss;
+    int64_t next_loss;
+    if (loss_cursor(d, &loss, &more_loss, &next_loss, err, errlen)) {
+        sqlite3_finalize(loss);
         return -1;
+    }
+    if (dash_prepare(d,
+                     "SELECT kind, ts, thr, fiber, offset FROM sched_event WHERE session = ?1 AND ts IS NOT NULL"
+                     " ORDER BY ts, offset",
+                     &st, err, errlen)) {
+        sqlite3_finalize(loss);
+        return -1;
+    }
     int rc;
     bool first = true;
     int64_t t_first = 0, t_last = 0;
@@ -136,6 +193,14 @@ static int pair_events(pairing *p, char *err, size_t errlen)
         uint32_t fiber = (uint32_t)sqlite3_column_int64(st, 3);
         if (!kind)
             continue;
+        bool lost;
+        if (lost_before(d, loss, &more_loss, &next_loss, sqlite3_column_int64(st, 4), &lost, err, errlen)) {
+            sqlite3_finalize(st);
+            sqlite3_finalize(loss);
+            return -1;
+        }
+        if (lost && !first) /* nothing is pending before the first event */
+            forget_pending(p);
         if (first)
             t_first = ts, first = false;
         t_last = ts;
@@ -181,10 +246,12 @@ static int pair_events(pairing *p, char *err, size_t errlen)
         }
         if (bad) {
             sqlite3_finalize(st);
+            sqlite3_finalize(loss);
             return dash_sql_error(d, err, errlen);
         }
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(loss);
     if (rc != SQLITE_DONE)
         return dash_sql_error(d, err, errlen);
     s->span_ticks = (uint64_t)(t_last - t_first);
@@ -197,6 +264,7 @@ static int pair_events(pairing *p, char *err, size_t errlen)
     return 0;
 oom:
     sqlite3_finalize(st);
+    sqlite3_finalize(loss);
     snprintf(err, errlen, "out of memory");
     return -1;
 }

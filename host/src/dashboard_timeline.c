@@ -38,10 +38,6 @@ typedef struct timeline {
 
 static int push_span(timeline *t, span x)
 {
-    if (t->n >= COMB_DASH_TIMELINE_MAX_ROWS) {
-        t->truncated = true;
-        return 0;
-    }
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 1024;
         span *v = realloc(t->v, cap * sizeof *v);
@@ -130,7 +126,10 @@ static int open_before(comb_dash *d, timeline *t, int64_t from, char *err, size_
     return 0;
 }
 
-static int window_events(comb_dash *d, timeline *t, int64_t from, int64_t to, char *err, size_t errlen)
+/* Reads the window's events until the rows reach COMB_DASH_TIMELINE_MAX_ROWS:
+ * then the window is cut at the next event's time (*to moves there), so
+ * what is drawn is complete up to the cut rather than silently thinned. */
+static int window_events(comb_dash *d, timeline *t, int64_t from, int64_t *to, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (dash_prepare(d,
@@ -139,11 +138,17 @@ static int window_events(comb_dash *d, timeline *t, int64_t from, int64_t to, ch
                      &st, err, errlen))
         return -1;
     sqlite3_bind_int64(st, 2, from);
-    sqlite3_bind_int64(st, 3, to);
+    sqlite3_bind_int64(st, 3, *to);
     int rc, bad = 0;
     while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(st, 0);
         int64_t ts = sqlite3_column_int64(st, 1);
+        if (t->n >= COMB_DASH_TIMELINE_MAX_ROWS) { /* each event adds at most one row */
+            t->truncated = true;
+            *to = ts;
+            rc = SQLITE_DONE;
+            break;
+        }
         uint16_t thr = (uint16_t)sqlite3_column_int(st, 2);
         uint32_t fiber = (uint32_t)sqlite3_column_int64(st, 3);
         if (!kind)
@@ -166,9 +171,9 @@ static int window_events(comb_dash *d, timeline *t, int64_t from, int64_t to, ch
     }
     if (rc != SQLITE_DONE)
         return dash_sql_error(d, err, errlen);
-    /* still running at the window's end */
+    /* still running at the window's end (or the cut) */
     while (t->nopen)
-        if (close_run(t, t->open[t->nopen - 1].kind, t->open[t->nopen - 1].key, to)) {
+        if (close_run(t, t->open[t->nopen - 1].kind, t->open[t->nopen - 1].key, *to)) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -293,10 +298,10 @@ int comb_dash_timeline_csv(comb_dash *d, const comb_dash_sched *sched, bool has_
         return -1;
     }
     w->from = from;
-    w->to = to;
+    w->to = w->asked_to = to;
     timeline t = {0};
     int rc = -1;
-    if ((has_from && open_before(d, &t, from, err, errlen)) || window_events(d, &t, from, to, err, errlen))
+    if ((has_from && open_before(d, &t, from, err, errlen)) || window_events(d, &t, from, &w->to, err, errlen))
         goto out;
     if (t.n)
         qsort(t.v, t.n, sizeof *t.v, span_cmp);
@@ -306,4 +311,18 @@ out:
     free(t.v);
     free(t.open);
     return rc;
+}
+
+void comb_dash_window_note(const comb_dash_info *i, const comb_dash_window *w, char *buf, size_t cap)
+{
+    if (!w->truncated) {
+        snprintf(buf, cap, "%s", "");
+        return;
+    }
+    const char *u = comb_dash_time_unit(i);
+    snprintf(buf, cap,
+             "the window from %.6f to %.6f %s holds more than %d runs, fiber runs and wakeups: drawn only from %.6f "
+             "to %.6f %s; narrow it with --from/--to",
+             comb_dash_time(i, w->from), comb_dash_time(i, w->asked_to), u, COMB_DASH_TIMELINE_MAX_ROWS,
+             comb_dash_time(i, w->from), comb_dash_time(i, w->to), u);
 }

@@ -1,8 +1,10 @@
 /*
  * comb export perfetto (include/comb/session_export.h): three ordered passes,
  * scheduler events (ts, offset), heap events (offset, seq) and log lines
- * (seq), each written as it streams. Per-thread state is fixed-size (thread
- * numbers are 8 bits), so memory does not grow with the session.
+ * (seq), each written as it streams. Thread numbers are 16 bits (as
+ * thread_enter and the dashboard use them); their state lives in a table
+ * grown per thread seen, found through a fixed index of every possible
+ * number, so memory grows with the threads, not with the session.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -11,7 +13,10 @@
 #include "comb/session_export.h"
 #include "dashboard_internal.h"
 
-#define NTHREADS 256
+#define NTHR 65536          /* thread numbers are 16 bits */
+#define THREAD_MODE NTHR    /* the key of wakers outside any comb thread (from_thr 255) */
+#define THREAD_MODE_TID (NTHR + 1)
+#define NPORTS 256
 #define MAX_PENDING_FLOWS 8 /* wakeups of a thread waiting for its next run that get an arrow */
 #define HOST_PID 2
 #define TARGET_PID 1
@@ -69,7 +74,8 @@ static void json_string(FILE *f, const char *p, size_t n)
 /* ---- the writer ------------------------------------------------------------------------- */
 
 typedef struct thread_state {
-    bool seen, run_open, fiber_open;
+    uint32_t key;     /* thread number, or THREAD_MODE */
+    bool run_open, fiber_open;
     uint32_t fiber;
     unsigned npending;
     uint64_t pending[MAX_PENDING_FLOWS]; /* flow ids waiting for this thread's next run */
@@ -81,9 +87,30 @@ typedef struct writer {
     const comb_dash_info *info;
     bool first;
     uint64_t next_flow;
-    thread_state thr[NTHREADS];
+    uint32_t index[NTHR + 1];  /* key -> position in states + 1; 0: not seen */
+    thread_state *states;      /* in the order they were seen */
+    size_t nstates, capstates;
     comb_perfetto_stats *st;
 } writer;
+
+/* The state of a thread (or THREAD_MODE), created when first seen; NULL when
+ * out of memory. */
+static thread_state *state_of(writer *w, uint32_t key)
+{
+    if (w->index[key])
+        return &w->states[w->index[key] - 1];
+    if (w->nstates == w->capstates) {
+        size_t cap = w->capstates ? w->capstates * 2 : 16;
+        thread_state *v = realloc(w->states, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        w->states = v;
+        w->capstates = cap;
+    }
+    w->states[w->nstates] = (thread_state){.key = key};
+    w->index[key] = (uint32_t)++w->nstates;
+    return &w->states[w->nstates - 1];
+}
 
 /* µs of session time */
 static double us_of(const writer *w, int64_t ts)
@@ -102,9 +129,9 @@ static void ev(writer *w, char ph, double ts_us, int pid, int tid)
     w->st->events++;
 }
 
-static int tid_of(unsigned thr)
+static int tid_of(unsigned key)
 {
-    return (int)thr + 1;
+    return key == THREAD_MODE ? THREAD_MODE_TID : (int)key + 1;
 }
 
 static void slice_begin(writer *w, double t, unsigned thr, const char *cat, const char *name)
@@ -121,27 +148,29 @@ static void slice_end(writer *w, double t, unsigned thr)
     fputc('}', w->f);
 }
 
-static void close_fiber(writer *w, double t, unsigned thr)
+static void close_fiber(writer *w, double t, thread_state *s)
 {
-    if (w->thr[thr].fiber_open) {
-        slice_end(w, t, thr);
-        w->thr[thr].fiber_open = false;
+    if (s->fiber_open) {
+        slice_end(w, t, s->key);
+        s->fiber_open = false;
     }
 }
 
-static void close_run(writer *w, double t, unsigned thr)
+static void close_run(writer *w, double t, thread_state *s)
 {
-    close_fiber(w, t, thr);
-    if (w->thr[thr].run_open) {
-        slice_end(w, t, thr);
-        w->thr[thr].run_open = false;
+    close_fiber(w, t, s);
+    if (s->run_open) {
+        slice_end(w, t, s->key);
+        s->run_open = false;
     }
 }
 
-static void on_wakeup(writer *w, double t, unsigned to, unsigned from)
+/* from: the waker's key (THREAD_MODE for from_thr 255) */
+static int on_wakeup(writer *w, double t, unsigned to, unsigned from)
 {
-    thread_state *src = &w->thr[from];
-    src->seen = true;
+    thread_state *src = state_of(w, from);
+    if (!src)
+        return -1;
     char name[200];
     if (!src->run_open) { /* thread mode, or a waker outside any run: a slice for the arrow to start from */
         ev(w, 'X', t, TARGET_PID, tid_of(from));
@@ -152,22 +181,23 @@ static void on_wakeup(writer *w, double t, unsigned to, unsigned from)
         json_string(w->f, name, strlen(name));
         fputc('}', w->f);
     }
-    thread_state *dst = &w->thr[to];
-    dst->seen = true;
+    thread_state *dst = state_of(w, to);
+    if (!dst)
+        return -1;
     if (dst->npending == MAX_PENDING_FLOWS)
-        return; /* its run will have arrows from the first few wakeups */
+        return 0; /* its run will have arrows from the first few wakeups */
     uint64_t id = ++w->next_flow;
     dst->pending[dst->npending++] = id;
     ev(w, 's', t, TARGET_PID, tid_of(from));
     fprintf(w->f, ",\"cat\":\"wakeup\",\"name\":\"wakeup\",\"id\":%" PRIu64 "}", id);
     w->st->flows++;
+    return 0;
 }
 
-static void on_enter(writer *w, double t, unsigned thr)
+static void on_enter(writer *w, double t, thread_state *s)
 {
-    thread_state *s = &w->thr[thr];
-    s->seen = true;
-    close_run(w, t, thr); /* its exit was lost */
+    unsigned thr = s->key;
+    close_run(w, t, s); /* its exit was lost */
     char name[160];
     comb_dash_thread_label(w->d, thr, name, sizeof name);
     slice_begin(w, t, thr, "run", name);
@@ -193,24 +223,31 @@ static int sched_pass(comb_dash *d, writer *w, char *err, size_t errlen)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(st, 0);
         t = us_of(w, sqlite3_column_int64(st, 1));
-        unsigned thr = (unsigned)sqlite3_column_int(st, 2) & 0xFF;
-        unsigned from = (unsigned)sqlite3_column_int(st, 3) & 0xFF;
+        sqlite3_int64 thr64 = sqlite3_column_int64(st, 2), from64 = sqlite3_column_int64(st, 3);
         uint32_t fiber = (uint32_t)sqlite3_column_int64(st, 4);
-        thread_state *s = &w->thr[thr];
-        if (!kind)
+        if (!kind || thr64 < 0 || thr64 >= NTHR) {
+            w->st->unmatched += kind != NULL; /* not a thread number: no track for it */
             continue;
+        }
+        unsigned thr = (unsigned)thr64;
+        thread_state *s = state_of(w, thr);
+        if (!s)
+            goto oom;
         if (!strcmp(kind, "wakeup")) {
-            on_wakeup(w, t, thr, from);
+            /* from_thr is 8 bits on the wire; 255 (or none) is thread mode */
+            unsigned from = from64 >= 0 && from64 < 255 && sqlite3_column_type(st, 3) != SQLITE_NULL
+                                ? (unsigned)from64 : THREAD_MODE;
+            if (on_wakeup(w, t, thr, from))
+                goto oom;
         } else if (!strcmp(kind, "enter")) {
-            on_enter(w, t, thr);
+            on_enter(w, t, s);
         } else if (!strcmp(kind, "exit")) {
             if (s->run_open)
-                close_run(w, t, thr);
+                close_run(w, t, s);
             else
                 w->st->unmatched++;
         } else if (!strcmp(kind, "fiber_resumed")) {
-            s->seen = true;
-            close_fiber(w, t, thr); /* its yield was lost */
+            close_fiber(w, t, s); /* its yield was lost */
             char name[160];
             comb_dash_fiber_label(d, fiber, name, sizeof name);
             slice_begin(w, t, thr, "fiber", name);
@@ -219,11 +256,10 @@ static int sched_pass(comb_dash *d, writer *w, char *err, size_t errlen)
             w->st->fiber_runs++;
         } else if (!strcmp(kind, "fiber_yielded") || !strcmp(kind, "fiber_completed")) {
             if (s->fiber_open && s->fiber == fiber)
-                close_fiber(w, t, thr);
+                close_fiber(w, t, s);
             else
                 w->st->unmatched++;
         } else if (!strcmp(kind, "fiber_added")) {
-            s->seen = true;
             ev(w, 'i', t, TARGET_PID, tid_of(thr));
             fprintf(w->f, ",\"s\":\"t\",\"cat\":\"fiber\",\"name\":\"fiber added 0x%08" PRIx32 "\"}", fiber);
         }
@@ -231,9 +267,13 @@ static int sched_pass(comb_dash *d, writer *w, char *err, size_t errlen)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return dash_sql_error(d, err, errlen);
-    for (unsigned thr = 0; thr < NTHREADS; thr++) /* still running when the capture ended */
-        close_run(w, t, thr);
+    for (size_t i = 0; i < w->nstates; i++) /* still running when the capture ended */
+        close_run(w, t, &w->states[i]);
     return 0;
+oom:
+    sqlite3_finalize(st);
+    snprintf(err, errlen, "out of memory");
+    return -1;
 }
 
 /* The requested bytes in use, from the normalised trace (frees carry no size). */
@@ -317,7 +357,7 @@ out:
     return rc;
 }
 
-static int log_pass(comb_dash *d, writer *w, bool ports[NTHREADS], char *err, size_t errlen)
+static int log_pass(comb_dash *d, writer *w, bool ports[NPORTS], char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (dash_prepare(d,
@@ -384,7 +424,7 @@ int comb_export_perfetto(comb_dash *d, FILE *f, comb_perfetto_stats *stats, char
     json_string(f, i->started_at, strlen(i->started_at));
     fprintf(f, ",\"core_hz\":%" PRIu64 ",\"ts_hz\":%" PRIu64 ",\"time_unit\":\"%s\"},\"traceEvents\":[", i->core_hz,
             i->ts_hz, i->ts_hz ? "us" : "ticks");
-    bool ports[NTHREADS] = {false};
+    bool ports[NPORTS] = {false};
     int rc = -1;
     if (sched_pass(d, w, err, errlen) || heap_pass(d, w, err, errlen) ||
         log_pass(d, w, ports, err, errlen))
@@ -392,18 +432,18 @@ int comb_export_perfetto(comb_dash *d, FILE *f, comb_perfetto_stats *stats, char
     char name[600];
     snprintf(name, sizeof name, "target: %s (session %lld)", i->source, (long long)i->id);
     meta(w, TARGET_PID, -1, "process_name", name, 0);
-    for (unsigned thr = 0; thr < NTHREADS; thr++) {
-        if (!w->thr[thr].seen)
+    for (uint32_t key = 0; key <= THREAD_MODE; key++) { /* in thread order, thread mode last */
+        if (!w->index[key])
             continue;
-        if (thr == 255)
+        if (key == THREAD_MODE)
             snprintf(name, sizeof name, "thread mode / other interrupts");
         else
-            comb_dash_thread_label(d, thr, name, sizeof name);
-        meta(w, TARGET_PID, tid_of(thr), "thread_name", name, (int)thr);
+            comb_dash_thread_label(d, key, name, sizeof name);
+        meta(w, TARGET_PID, tid_of(key), "thread_name", name, (int)key);
     }
     if (stats->log_lines) {
         meta(w, HOST_PID, -1, "process_name", "host: log lines (arrival time since the first line)", 1);
-        for (unsigned p = 0; p < NTHREADS; p++)
+        for (unsigned p = 0; p < NPORTS; p++)
             if (ports[p]) {
                 snprintf(name, sizeof name, "log port %u", p);
                 meta(w, HOST_PID, (int)p + 1, "thread_name", name, (int)p);
@@ -412,6 +452,7 @@ int comb_export_perfetto(comb_dash *d, FILE *f, comb_perfetto_stats *stats, char
     fputs("\n]}\n", f);
     rc = 0;
 out:
+    free(w->states);
     free(w);
     return rc;
 }

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "comb/sched_outliers.h"
 #include "comb/session_store.h"
 
 /* A place where the capture may have lost events, by stream offset. */
@@ -90,6 +91,55 @@ static int load_markers(sqlite3 *db, int64_t id, marker **out, size_t *n, comb_s
     return step == SQLITE_DONE ? 0 : -1;
 }
 
+/* Pass 1, in stream order (seq follows the offset): the offsets of the
+ * events whose ts is far out of line with their neighbours, ascending. */
+static int find_outliers(sqlite3 *db, int64_t id, uint64_t ts_hz, uint64_t **out, size_t *n, bool *oom)
+{
+    *out = NULL;
+    *n = 0;
+    comb_sched_outliers *o = comb_sched_outliers_new(ts_hz ? ts_hz / 1000u : 1000u); /* 1 ms */
+    sqlite3_stmt *st = NULL;
+    if (!o) {
+        *oom = true;
+        return -1;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT ts, offset FROM sched_event WHERE session = ? AND ts IS NOT NULL ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK) {
+        comb_sched_outliers_free(o);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        if (comb_sched_outliers_feed(o, (uint64_t)sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1))) {
+            *oom = true;
+            break;
+        }
+    sqlite3_finalize(st);
+    if (*oom || step != SQLITE_DONE) {
+        comb_sched_outliers_free(o);
+        return -1;
+    }
+    if (comb_sched_outliers_finish(o, out, n)) {
+        *oom = true;
+        return -1;
+    }
+    return 0;
+}
+
+static bool is_outlier(const uint64_t *v, size_t n, uint64_t offset)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* binary search: log2(n) steps */
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo] == offset;
+}
+
 int comb_sched_session_report(const char *db_path, int64_t id, comb_sched_session *info, comb_sched_result *out,
                               char *err, size_t errlen)
 {
@@ -108,6 +158,8 @@ int comb_sched_session_report(const char *db_path, int64_t id, comb_sched_sessio
     comb_sched_model *m = NULL;
     marker *mk = NULL;
     size_t nmk = 0;
+    uint64_t *bad = NULL;
+    size_t nbad = 0;
     comb_sched_problems loader = {0};
     int rc = -1;
     if (sqlite3_prepare_v2(db, "SELECT min(id), max(id), count(*) FROM session", -1, &st, NULL) != SQLITE_OK ||
@@ -151,6 +203,13 @@ int comb_sched_session_report(const char *db_path, int64_t id, comb_sched_sessio
     }
     if (mrc)
         goto sqlerr;
+    bool oom = false;
+    if (find_outliers(db, id, info->ts_hz, &bad, &nbad, &oom)) {
+        if (!oom)
+            goto sqlerr;
+        snprintf(err, errlen, "%s: out of memory", db_path);
+        goto done;
+    }
     m = comb_sched_model_new();
     if (!m) {
         snprintf(err, errlen, "%s: out of memory", db_path);
@@ -173,6 +232,10 @@ int comb_sched_session_report(const char *db_path, int64_t id, comb_sched_sessio
             continue;
         }
         uint64_t offset = (uint64_t)sqlite3_column_int64(st, 5);
+        if (nbad && is_outlier(bad, nbad, offset)) {
+            loader.ts_outliers++; /* left out of the span and the runs */
+            continue;
+        }
         /* Loss markers between the previous event and this one (by stream
          * offset): one loss point per gap, none before the first event (there
          * is nothing to discard yet) and none after the last. */
@@ -216,6 +279,7 @@ int comb_sched_session_report(const char *db_path, int64_t id, comb_sched_sessio
     out->problems.decode_errors = loader.decode_errors;
     out->problems.overflows = loader.overflows;
     out->problems.skipped_rows = loader.skipped_rows;
+    out->problems.ts_outliers = loader.ts_outliers;
     rc = 0;
     goto done;
 sqlerr:
@@ -224,6 +288,7 @@ done:
     sqlite3_finalize(st);
     comb_sched_model_free(m);
     free(mk);
+    free(bad);
     comb_store_close(store);
     return rc;
 }

@@ -1,23 +1,26 @@
-/* Source dispatch and the fd-based backends (file, stdin, tcp, unix, termios tty). */
+/* Source dispatch and the fd-based backends (file, stdin, tcp, unix, a tty through termios2). */
 #include "comb/source.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "source_impl.h"
 
-static ssize_t fd_read(comb_source *s, void *buf, size_t cap, int timeout_ms, char *err, size_t errlen)
+ssize_t comb_source_fd_read(comb_source *s, void *buf, size_t cap, int timeout_ms, char *err, size_t errlen)
 {
+    bool hangup = false;
     if (!s->is_regular) {
         struct pollfd p = {.fd = s->fd, .events = POLLIN};
         int r = poll(&p, 1, timeout_ms);
@@ -27,6 +30,10 @@ static ssize_t fd_read(comb_source *s, void *buf, size_t cap, int timeout_ms, ch
             snprintf(err, errlen, "%s: poll: %s", s->spec, strerror(errno));
             return -2;
         }
+        /* An unplugged USB-UART or a pty whose master closed reports POLLHUP or
+         * POLLERR, and is "readable" with read() returning 0 or EIO from then on:
+         * each of these ends the stream, once the bytes still buffered are read. */
+        hangup = (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
     }
     ssize_t n = read(s->fd, buf, cap);
     if (n > 0)
@@ -34,8 +41,8 @@ static ssize_t fd_read(comb_source *s, void *buf, size_t cap, int timeout_ms, ch
     if (n == 0)
         return -1;
     if (errno == EINTR || errno == EAGAIN)
-        return 0;
-    if (errno == EIO || errno == ECONNRESET) /* tty hung up / device unplugged / peer reset */
+        return hangup ? -1 : 0;
+    if (errno == EIO || errno == ENXIO || errno == ECONNRESET || errno == ENODEV) /* device or peer gone */
         return -1;
     snprintf(err, errlen, "%s: read: %s", s->spec, strerror(errno));
     return -2;
@@ -72,7 +79,7 @@ static comb_source *new_source(const char *spec)
         return NULL;
     snprintf(s->spec, sizeof s->spec, "%s", spec);
     s->fd = -1;
-    s->read = fd_read;
+    s->read = comb_source_fd_read;
     s->write = NULL;
     s->close = fd_close;
     return s;
@@ -143,25 +150,73 @@ static int open_unix(comb_source *s, const char *path, char *err, size_t errlen)
     return 0;
 }
 
-/* A tty libserialport will not enumerate (a pty, e.g. QEMU -serial pty): raw termios. */
-int comb_source_open_termios(comb_source *s, const char *dev, unsigned baud, char *err, size_t errlen)
+int comb_tty_claim(int fd, const char *dev, char *err, size_t errlen)
 {
-    (void)baud; /* ptys ignore the line speed; real UARTs go through libserialport */
-    s->fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    /* Linux does not lock ttys: a second reader would silently take half the bytes.
+     * flock keeps out another comb (and other tools that lock, such as minicom);
+     * TIOCEXCL makes further open()s fail with EBUSY, except for root. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            snprintf(err, errlen, "serial:%s: busy (another program has it open)", dev);
+        else
+            snprintf(err, errlen, "serial:%s: cannot lock: %s", dev, strerror(errno));
+        return -1;
+    }
+    if (ioctl(fd, TIOCEXCL) != 0) {
+        snprintf(err, errlen, "serial:%s: cannot get exclusive use: %s", dev, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void comb_tty_release(int fd)
+{
+    /* a pty slave's exclusive flag outlives our close while its master stays open */
+    if (fd >= 0)
+        ioctl(fd, TIOCNXCL);
+}
+
+static void tty_close(comb_source *s)
+{
+    comb_tty_release(s->fd);
+    fd_close(s);
+}
+
+void comb_serial_open_message(char *err, size_t errlen, const char *dev, int code)
+{
+    if (code == EBUSY)
+        snprintf(err, errlen, "serial:%s: busy (another program has it open)", dev);
+    else
+        snprintf(err, errlen, "serial:%s: cannot open: %s%s", dev, strerror(code),
+                 code == EACCES ? " (add yourself to the dialout group)" : "");
+}
+
+/* A tty libserialport does not know (a pty, e.g. QEMU -serial pty): raw 8N1 through termios2. */
+int comb_source_open_termios(comb_source *s, const char *dev, const char *path, unsigned baud, char *err,
+                             size_t errlen)
+{
+    s->fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (s->fd < 0) {
-        snprintf(err, errlen, "serial:%s: cannot open: %s", dev, strerror(errno));
+        comb_serial_open_message(err, errlen, dev, errno);
         return -1;
     }
-    struct termios t;
-    if (tcgetattr(s->fd, &t) != 0) {
-        snprintf(err, errlen, "serial:%s: not a tty: %s", dev, strerror(errno));
+    if (!isatty(s->fd)) {
+        snprintf(err, errlen, "serial:%s: not a tty", dev);
         return -1;
     }
-    cfmakeraw(&t);
-    t.c_cc[VMIN] = 1;
-    t.c_cc[VTIME] = 0;
-    tcsetattr(s->fd, TCSANOW, &t);
-    tcflush(s->fd, TCIFLUSH); /* stale bytes from before the capture, as for real UARTs */
+    if (comb_tty_claim(s->fd, dev, err, errlen))
+        return -1;
+    s->close = tty_close;
+    unsigned actual = baud;
+    if (comb_tty_configure(s->fd, baud, &actual) != 0) {
+        snprintf(err, errlen, "serial:%s: cannot set %u baud 8N1: %s", dev, baud, strerror(errno));
+        return -1;
+    }
+    /* a UART rounds to its nearest divisor; more than 3% off and no byte would decode */
+    if ((double)actual < baud * 0.97 || (double)actual > baud * 1.03) {
+        snprintf(err, errlen, "serial:%s: the tty refused %u baud (it set %u)", dev, baud, actual);
+        return -1;
+    }
     s->write = fd_write;
     return 0;
 }

@@ -20,7 +20,26 @@ struct comb_source {
 };
 
 int comb_source_open_serial(comb_source *s, const char *arg, char *err, size_t errlen);
-int comb_source_open_termios(comb_source *s, const char *dev, unsigned baud, char *err, size_t errlen);
+/* dev: as the user wrote it (for messages); path: what to open (symlinks resolved). */
+int comb_source_open_termios(comb_source *s, const char *dev, const char *path, unsigned baud, char *err,
+                             size_t errlen);
+
+/* Read of every fd-backed source, ttys from libserialport included (source.h
+ * semantics): poll, then read; a hang-up (POLLHUP/POLLERR, or read() giving 0
+ * or EIO) is the end of the stream, so an unplugged adapter ends the capture. */
+ssize_t comb_source_fd_read(comb_source *s, void *buf, size_t cap, int timeout_ms, char *err, size_t errlen);
+
+/* ---- ttys (serial:) ---- */
+/* Exclusive use of an open tty: flock(LOCK_EX|LOCK_NB) plus TIOCEXCL. -1 with
+ * "serial:DEV: busy (another program has it open)" when another holds it. */
+int comb_tty_claim(int fd, const char *dev, char *err, size_t errlen);
+/* Drops TIOCEXCL before close (the lock goes with the fd). */
+void comb_tty_release(int fd);
+/* The one-line message for a failed open() of serial:DEV (EBUSY: busy). */
+void comb_serial_open_message(char *err, size_t errlen, const char *dev, int code);
+/* Raw 8N1 at any rate (termios2, BOTHER), input flushed. 0, with the rate the
+ * driver actually set in *actual; -1 with errno when the tty refused. */
+int comb_tty_configure(int fd, unsigned baud, unsigned *actual);
 int comb_source_open_ftdi(comb_source *s, const char *arg, char *err, size_t errlen);
 int comb_source_open_bmp(comb_source *s, const char *arg, char *err, size_t errlen);
 

@@ -1,30 +1,14 @@
 /* serial:DEV[@BAUD] through libserialport (any rate the adapter accepts,
- * non-standard ones included); ttys it does not know (ptys) through termios. */
+ * non-standard ones included); ttys it does not know (ptys) through termios2.
+ * Both take the tty for exclusive use and read it through comb_source_fd_read. */
 #include <errno.h>
 #include <libserialport.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "source_impl.h"
-
-static ssize_t sp_read(comb_source *s, void *buf, size_t cap, int timeout_ms, char *err, size_t errlen)
-{
-    struct sp_port *port = s->impl;
-    /* libserialport's timeout 0 means "wait forever"; ours means "do not wait" */
-    enum sp_return r = timeout_ms == 0 ? sp_nonblocking_read(port, buf, cap)
-                                       : sp_blocking_read_next(port, buf, cap, timeout_ms < 0 ? 0 : (unsigned)timeout_ms);
-    if (r > 0)
-        return r;
-    if (r == 0)
-        return 0;
-    if (r == SP_ERR_FAIL && (sp_last_error_code() == EIO || sp_last_error_code() == ENXIO))
-        return -1; /* device vanished (USB unplugged) */
-    char *msg = sp_last_error_message();
-    snprintf(err, errlen, "%s: read failed: %s", s->spec, msg ? msg : "unknown error");
-    sp_free_error_message(msg);
-    return -2;
-}
 
 static int sp_write(comb_source *s, const void *buf, size_t n)
 {
@@ -34,6 +18,7 @@ static int sp_write(comb_source *s, const void *buf, size_t n)
 
 static void sp_close_port(comb_source *s)
 {
+    comb_tty_release(s->fd);
     if (s->impl) {
         sp_close(s->impl);
         sp_free_port(s->impl);
@@ -61,20 +46,30 @@ int comb_source_open_serial(comb_source *s, const char *arg, char *err, size_t e
             return -1;
         }
     }
+    /* libserialport knows a port by its kernel name (ttyUSB0): resolve
+     * /dev/serial/by-id/... links first, or it would not find the adapter */
+    char path[PATH_MAX];
+    if (!realpath(dev, path)) {
+        comb_serial_open_message(err, errlen, dev, errno);
+        return -1;
+    }
     struct sp_port *port;
-    if (sp_get_port_by_name(dev, &port) != SP_OK) {
-        /* Not a port libserialport enumerates: a pty, or missing. termios tells which. */
-        return comb_source_open_termios(s, dev, (unsigned)baud, err, errlen);
+    if (sp_get_port_by_name(path, &port) != SP_OK) {
+        /* Not a port libserialport knows: a pty, or not a tty at all. */
+        return comb_source_open_termios(s, dev, path, (unsigned)baud, err, errlen);
     }
     s->impl = port;
     s->close = sp_close_port;
     if (sp_open(port, SP_MODE_READ_WRITE) != SP_OK) {
-        int code = sp_last_error_code();
-        snprintf(err, errlen, "serial:%s: cannot open: %s%s", dev, strerror(code),
-                 code == EACCES ? " (add yourself to the dialout group)" :
-                 code == EBUSY  ? " (another program has it open)" : "");
+        comb_serial_open_message(err, errlen, dev, sp_last_error_code());
         return -1;
     }
+    if (sp_get_port_handle(port, &s->fd) != SP_OK) {
+        snprintf(err, errlen, "serial:%s: no file descriptor", dev);
+        return -1;
+    }
+    if (comb_tty_claim(s->fd, dev, err, errlen))
+        return -1;
     if (sp_set_baudrate(port, (int)baud) != SP_OK || sp_set_bits(port, 8) != SP_OK ||
         sp_set_parity(port, SP_PARITY_NONE) != SP_OK || sp_set_stopbits(port, 1) != SP_OK ||
         sp_set_flowcontrol(port, SP_FLOWCONTROL_NONE) != SP_OK) {
@@ -82,7 +77,10 @@ int comb_source_open_serial(comb_source *s, const char *arg, char *err, size_t e
         return -1;
     }
     sp_flush(port, SP_BUF_INPUT); /* stale bytes from before the capture */
-    s->read = sp_read;
+    /* Read through the fd, not sp_blocking_read_next: after an unplug the tty is
+     * readable with read() returning 0, which that call retries until its
+     * timeout, so the capture would never see the device go. */
+    s->read = comb_source_fd_read;
     s->write = sp_write;
     return 0;
 }

@@ -3,10 +3,12 @@
 #include "capture_run.h"
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "comb/capture.h"
@@ -162,6 +164,44 @@ static void fill_link_counters(comb_session_counters *c, const capture_run_args 
     }
 }
 
+/* The commit schedule runs on the monotonic clock: a wall-clock step must not
+ * delay or bunch commits. */
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* After the store failed, its session row is still open (no end time, no
+ * reason): close it through a fresh connection, as "error", keeping the
+ * counters of its last commit (they match the rows that were committed). If
+ * that fails too the row stays as a crash leaves it; the message says so. */
+static void close_failed_session(const capture_run_args *a, int64_t session)
+{
+    char err[600] = "";
+    comb_store *st = NULL;
+    int rc = comb_store_open(a->db_path, &st, err, sizeof err);
+    if (rc == 0) {
+        sqlite3_stmt *q = NULL;
+        rc = sqlite3_prepare_v2(comb_store_handle(st),
+                                "UPDATE session SET ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),"
+                                " end_reason = 'error' WHERE id = ? AND ended_at IS NULL",
+                                -1, &q, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(q, 1, session);
+            rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+        }
+        if (rc)
+            snprintf(err, sizeof err, "%s", sqlite3_errmsg(comb_store_handle(st)));
+        sqlite3_finalize(q);
+    }
+    if (rc)
+        fprintf(stderr, "%s: session %lld left open (no end time; counters of its last commit): %s\n", a->cmd,
+                (long long)session, err);
+    comb_store_close(st);
+}
+
 int capture_run(const capture_run_args *a)
 {
     char err[600];
@@ -233,11 +273,13 @@ int capture_run(const capture_run_args *a)
 
     const char *reason = "end_of_input";
     int status = 0;
-    int64_t last_commit = comb_now_ns();
+    int64_t last_commit = mono_ns();
     static uint8_t buf[1 << 16];
     static uint8_t deformatted[(1 << 16) + COMB_TPIU_FRAME_SIZE];
     while (!stop_signal) {
-        ssize_t n = comb_source_read(src, buf, sizeof buf, 100, err, sizeof err);
+        /* wait for input, but never past the next commit (capture.h) */
+        int wait_ms = store ? comb_capture_read_timeout_ms(mono_ns(), last_commit, 100) : 100;
+        ssize_t n = comb_source_read(src, buf, sizeof buf, wait_ms, err, sizeof err);
         int64_t now = comb_now_ns();
         if (n > 0) {
             if (t.out)
@@ -271,14 +313,17 @@ int capture_run(const capture_run_args *a)
             status = 1;
             break;
         }
-        if (store && now - last_commit >= 250000000) {
+        if (store && comb_capture_commit_due(mono_ns(), last_commit)) {
             fill_link_counters(&cap.counters, a, src, &tpiu, link_source);
             if (comb_store_checkpoint(store, &cap.counters))
                 cap.store_failed = true;
-            last_commit = now;
+            last_commit = mono_ns(); /* the bound counts from the end of this commit */
         }
-        if (cap.store_failed)
+        if (cap.store_failed) {
+            reason = "error";
+            status = 1;
             break;
+        }
         if (!a->quiet) {
             comb_status_sample smp = status_sample(&cap);
             char hint[256];
@@ -295,7 +340,7 @@ int capture_run(const capture_run_args *a)
             }
         }
     }
-    if (stop_signal)
+    if (stop_signal && status == 0)
         reason = "interrupted";
     term_clear(&t); /* before the last partial line of text, if any */
     if (a->tpiu_id >= 0)
@@ -310,11 +355,16 @@ int capture_run(const capture_run_args *a)
     }
     fill_link_counters(&cap.counters, a, src, &tpiu, link_source);
     if (store) {
-        if (cap.store_failed || comb_store_session_end(store, &cap.counters, reason)) {
+        /* a failure while decoding (cap.store_failed) or in the final commit ends the session as "error" */
+        bool failed = cap.store_failed || comb_store_session_end(store, &cap.counters, reason);
+        if (failed) {
             fprintf(stderr, "%s: %s\n", a->cmd, comb_store_errmsg(store));
+            reason = "error";
             status = 1;
         }
         comb_store_close(store);
+        if (failed)
+            close_failed_session(a, session);
     }
     comb_source_link_stats link;
     comb_source_link_stats_get(src, &link);

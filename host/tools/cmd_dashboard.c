@@ -261,12 +261,8 @@ int cmd_dashboard(int argc, char **argv)
     }
     if (rc)
         return rc;
-    if (!a.db) {
-        fprintf(stderr, "comb dashboard: --db FILE is required\n");
-        return 2;
-    }
-    if (!out) {
-        fprintf(stderr, "comb dashboard: --out DIR is required\n");
+    if (!a.db || !out) {
+        fprintf(stderr, "comb dashboard: %s is required (comb dashboard --help)\n", a.db ? "--out DIR" : "--db FILE");
         return 2;
     }
     const char *scripts = scripts_dir(scripts_arg);
@@ -314,6 +310,7 @@ int cmd_dashboard(int argc, char **argv)
         goto done;
     }
     have_data = true;
+    dash_report_window("dashboard", o.d, &data.window);
     const comb_dash_info *info = comb_dash_info_of(o.d);
     bool want[NPLOTS] = {
         [P_HEAP_USAGE] = data.has_heap, [P_POOLS] = data.has_heap,         [P_SIZES] = data.has_sizes,
@@ -336,6 +333,9 @@ int cmd_dashboard(int argc, char **argv)
             plots[p].why_not = info->sched_events ? "No wakeup was followed by a run of its thread."
                                                   : "No scheduler events in this session.";
     }
+    char cut[400];
+    comb_dash_window_note(info, &data.window, cut, sizeof cut);
+    plots[P_TIMELINE].note = cut[0] ? cut : NULL;
     if (latency_table(a.db, o.d, &data, &lat))
         goto done;
     if (syms && data.heap.nsites) { /* one addr2line run for every site the page names */

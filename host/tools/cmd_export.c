@@ -83,10 +83,12 @@ static int export_csv(int argc, char **argv)
     if (plots) {
         comb_dash_data data;
         rc = comb_dash_write_plot_data(o.d, &o.opts, plots, &data, err, sizeof err);
-        if (rc)
+        if (rc) {
             fprintf(stderr, "comb export csv: %s\n", err);
-        else
+        } else {
+            dash_report_window("export csv", o.d, &data.window);
             comb_dash_data_free(&data);
+        }
         dash_close(&o);
         return rc ? 1 : 0;
     }
@@ -146,7 +148,7 @@ static int export_perfetto(int argc, char **argv)
 int cmd_export(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "comb export: give csv or perfetto (comb export --help)\n");
         return 2;
     }
     const char *sub = argv[1];
@@ -158,6 +160,6 @@ int cmd_export(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "comb export: unknown format '%s' (csv or perfetto)\n", sub);
+    fprintf(stderr, "comb export: unknown format '%s': give csv or perfetto (comb export --help)\n", sub);
     return 2;
 }

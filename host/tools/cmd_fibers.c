@@ -18,10 +18,12 @@ static void usage(FILE *f)
                "\n"
                "Per thread: runs, wakeup-to-entry latency and run time (self time, without\n"
                "preemptions) as p50/p99/max, CPU share and the longest run; per fiber the same\n"
-               "from resume to yield or completion. Times in microseconds (JSON: also ticks and\n"
-               "core cycles). --session N picks a session (default: the latest); --elf names\n"
-               "threads (comb_thr_name_<name> symbols) and fibers (their objects). Problems in\n"
-               "the trace (missing events, runs still open at the end) are listed as warnings.\n");
+               "from resume to yield or completion. Times in microseconds, each row with a\n"
+               "second line in core cycles (JSON: also ticks). --session N picks a session\n"
+               "(default: the latest); --elf names threads (comb_thr_name_<name> symbols) and\n"
+               "fibers (their objects). Problems in\n"
+               "the trace (missing events, runs still open at the end, timestamps far out of\n"
+               "line, which are left out) are listed as warnings.\n");
 }
 
 static const char *thread_name_cb(void *ctx, uint16_t thr, char *buf, size_t cap)

@@ -91,7 +91,33 @@ int dash_open(const char *cmd, const dash_args *a, dash_opened *o)
         dash_close(o);
         return 2;
     }
+    /* The window stays inside the session: session time runs from 0 (t0) to
+     * the last event (t_end); --from/--to are never before 0. */
+    if (i->has_ts && (o->opts.has_from || o->opts.has_to)) {
+        const char *u = comb_dash_time_unit(i);
+        double end = comb_dash_time(i, i->t_end);
+        if (o->opts.has_from && o->opts.from >= i->t_end) {
+            fprintf(stderr, "comb %s: --from %s is not before the session's end at %.6f %s (its window would be empty)\n",
+                    cmd, a->from, end, u);
+            dash_close(o);
+            return 2;
+        }
+        if (o->opts.has_to && o->opts.to > i->t_end) {
+            fprintf(stderr, "comb %s: --to %s is past the session's end: the timeline ends at %.6f %s\n", cmd, a->to,
+                    end, u);
+            o->opts.to = i->t_end;
+        }
+    }
     return 0;
+}
+
+void dash_report_window(const char *cmd, const comb_dash *d, const comb_dash_window *w)
+{
+    if (!w->truncated)
+        return;
+    char note[400];
+    comb_dash_window_note(comb_dash_info_of(d), w, note, sizeof note);
+    fprintf(stderr, "comb %s: timeline: %s\n", cmd, note);
 }
 
 void dash_close(dash_opened *o)

@@ -24,8 +24,14 @@ typedef struct dash_opened {
     comb_dash_names names;
 } dash_opened;
 
-/* Returns 0, 1 (error) or 2 (bad usage); a message line is printed. */
+/* Returns 0, 1 (error) or 2 (bad usage); a message line is printed. The
+ * window is kept inside the session: a --to past its end is moved there (a
+ * line on stderr says so), a --from at or past its end is bad usage. */
 int dash_open(const char *cmd, const dash_args *a, dash_opened *o);
+
+/* When the timeline was cut at its row limit, one line on stderr naming the
+ * window drawn and how to narrow it (comb_dash_window_note). */
+void dash_report_window(const char *cmd, const comb_dash *d, const comb_dash_window *w);
 void dash_close(dash_opened *o);
 
 /* An output file written whole or not at all: "-" or NULL is stdout. */

@@ -22,6 +22,10 @@ PLOT_DATA = {
     "timeline": ("timeline.csv", slice(2, 4)),
     "log_rate": ("log_rate.csv", slice(1, None)),
 }
+# entries in a plot's key where they are not one per series column of PLOT_DATA
+KEY_ENTRIES = {"pool_occupancy": 3, "timeline": 3, "alloc_sizes": 0}  # alloc_sizes has no key
+# vertices of one key sample: a line has 2, a box 4
+KEY_VERTICES = {"latency_cdf": 2, "log_rate": 2}
 
 
 def png_pixels(path):
@@ -86,14 +90,60 @@ def check_png(path, min_colours=4):
     return w, h
 
 
-def check_svg(path):
+def _colour(value):
+    """(r, g, b) of an SVG colour as gnuplot writes them (rgb(r, g, b) or #rrggbb), else None."""
+    if not value:
+        return None
+    m = re.fullmatch(r"\s*rgb\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)\s*", value)
+    if m:
+        return tuple(int(x) for x in m.groups())
+    m = re.fullmatch(r"\s*#([0-9a-fA-F]{6})\s*", value)
+    return tuple(int(m.group(1)[i:i + 2], 16) for i in (0, 2, 4)) if m else None
+
+
+def svg_series_marks(path):
+    """The marks drawn in colour (the data series: axes, grid and text are greys):
+    the vertices of coloured paths and polygons plus the coloured point symbols,
+    colours inherited from enclosing groups as SVG does."""
     root = ET.parse(path).getroot()
     assert root.tag.endswith("svg"), f"{path}: root is {root.tag}"
-    paths = [e for e in root.iter() if e.tag.endswith("path") and e.get("d")]
-    assert len(paths) >= 5, f"{path}: {len(paths)} paths"
-    longest = max(len(re.findall(r"[-\d.]+", p.get("d"))) for p in paths)
-    assert longest >= 8, f"{path}: no path with data"
-    return len(paths)
+    marks = 0
+
+    def walk(e, inherited, in_defs):
+        nonlocal marks
+        tag = e.tag.rsplit("}", 1)[-1]
+        in_defs = in_defs or tag == "defs"
+        colours = [c for c in (_colour(e.get("stroke")), _colour(e.get("fill"))) if c] or inherited
+        coloured = any(max(c) - min(c) > 24 for c in colours)  # greys are 0; the palest series (#c9d7e8) 31
+        if coloured and not in_defs:
+            if tag == "path" and e.get("d"):
+                marks += len(re.findall(r"-?\d+(?:\.\d+)?", e.get("d"))) // 2
+            elif tag in ("polygon", "polyline") and e.get("points"):
+                marks += len(re.findall(r"-?\d+(?:\.\d+)?", e.get("points"))) // 2
+            elif tag in ("use", "rect", "circle"):
+                marks += 1
+        for child in e:
+            walk(child, colours, in_defs)
+
+    walk(root, [], False)
+    return marks
+
+
+def check_svg(path, data_csv=None, series=1, key_vertices=4):
+    """A parsed SVG whose data series are drawn: with data_csv (the CSV the plot
+    reads), at least one coloured mark per data row plus what the key's samples
+    can account for (key_vertices for each of `series` entries), so a plot of
+    axes, grid and key alone fails."""
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg"), f"{path}: root is {root.tag}"
+    marks = svg_series_marks(path)
+    assert marks > 0, f"{path}: nothing drawn in colour: no data series"
+    if data_csv is not None:
+        header, rows = csv_rows(data_csv)
+        need = len(rows) + key_vertices * series
+        assert marks >= need, f"{path}: {marks} coloured marks for {len(rows)} rows of {Path(data_csv).name}" \
+                              f" ({series} series): the data series are not drawn"
+    return marks
 
 
 def csv_rows(path):
@@ -115,7 +165,10 @@ def check_series(data_dir, plot):
 def check_plot(out_dir, plot):
     out_dir = Path(out_dir)
     check_png(out_dir / f"{plot}.png")
-    check_svg(out_dir / f"{plot}.svg")
+    name, cols = PLOT_DATA[plot]
+    header, _ = csv_rows(out_dir / "data" / name)
+    check_svg(out_dir / f"{plot}.svg", out_dir / "data" / name, KEY_ENTRIES.get(plot, len(header[cols])),
+              KEY_VERTICES.get(plot, 4))
     return check_series(out_dir / "data", plot)
 
 

@@ -1,11 +1,13 @@
 """`comb log` in live use: TPIU deformatting (--tpiu) and the warning for a
 formatted capture read without it, the status line on a terminal (a pty) and
-its absence elsewhere, the wrong-baud-rate hint, SIGTERM mid-capture and a
-device that vanishes (pty master closed), each checked against the database.
+its absence elsewhere, the wrong-baud-rate hint, SIGINT and SIGTERM mid-capture, a
+device that vanishes (pty master closed), a device already in use, and a database
+that fails mid-capture, each checked against the database.
 """
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -373,9 +375,11 @@ def test_right_baud_rate_gives_no_hint_and_vanished_device_keeps_everything(comb
     assert texts == exp.line_list
 
 
-def test_sigterm_mid_capture_keeps_every_decoded_event(comb, tmp_path):
-    """SIGTERM while data still flows: the session ends as interrupted, the file is intact,
-    and the stored events are exactly the first ones sent, as many as the session says."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_mid_capture_keeps_every_decoded_event(comb, tmp_path, sig):
+    """Ctrl-C (SIGINT) or SIGTERM while data still flows: the session ends as interrupted,
+    the file is intact, and the stored events are exactly the first ones sent, as many as
+    the session says."""
     data, exp = itm_stream.generate(6_000_000, seed=41, record=True)
     fifo = tmp_path / "in.fifo"
     os.mkfifo(fifo)
@@ -400,7 +404,7 @@ def test_sigterm_mid_capture_keeps_every_decoded_event(comb, tmp_path):
     try:
         wait_for(lambda: (itm_stream.session_counters(db) or {}).get("events", 0) >= 5000, 120,
                  "a first batch of events committed")
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:
         stop.set()
@@ -422,3 +426,89 @@ def test_sigterm_mid_capture_keeps_every_decoded_event(comb, tmp_path):
     # the last line may be cut short by the signal: it is stored as far as it came
     assert texts[:-1] == exp.line_list[:len(texts) - 1]
     assert exp.line_list[len(texts) - 1].startswith(texts[-1])
+
+
+# ---- a device in use; a database that fails mid-capture ---------------------------------------
+
+def test_second_capture_of_a_busy_device_fails_with_one_line(comb, tmp_path):
+    """Linux does not lock ttys: comb does, so a second comb on the same device (here a pty,
+    through a symlink as /dev/serial/by-id/... would be) gets one line and exit 1 instead of
+    silently taking half the bytes; the first capture goes on and gets everything."""
+    dev = PtyDevice()
+    link = tmp_path / "usb-adapter-if00"
+    link.symlink_to(dev.path)
+    db = tmp_path / "b.db"
+    first = subprocess.Popen([comb, "log", "--db", str(db), f"serial:{dev.path}@2250000"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        dev.wait_open(first)
+        start_reading(dev, db)
+        second = subprocess.run([comb, "log", f"serial:{link}@2250000"], capture_output=True, timeout=30)
+        assert second.returncode != 0
+        assert stderr_lines(second) == [f"comb log: serial:{link}: busy (another program has it open)"]
+        dev.write(bytes([0x80, 0x01, ord("x"), 0x01, ord("\n")]))  # end of the sync, then "x\n" on port 0
+        wait_for(lambda: (itm_stream.session_counters(db) or {}).get("log_lines") == 1, 30, "the line committed")
+        dev.vanish()
+        out, err = first.communicate(timeout=30)
+    finally:
+        dev.close()
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0, err
+    assert out == b"x\n"
+    assert err.decode().strip().endswith("device_lost"), err
+
+
+@pytest.mark.parametrize("release", [True, False], ids=["row-closed", "row-left-open"])
+def test_database_failing_mid_capture_ends_the_session_as_error(comb, tmp_path, release):
+    """Another writer takes the database's lock mid-capture and keeps it past comb's busy
+    timeout: comb stops with the store's message and exit 1, and closes the session row as
+    `error` through a fresh connection once the lock is free (release=True). If the lock is
+    never freed, one more line says the row was left open, as a crash leaves it; either way
+    the file is intact and holds everything committed before."""
+    import sqlite3
+    data, exp = itm_stream.generate(200_000, seed=51, session_end=False)
+    sock_path = tmp_path / "s.sock"
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(sock_path))
+    srv.listen(1)
+    db = tmp_path / "f.db"
+    proc = subprocess.Popen([comb, "log", "--db", str(db), f"unix:{sock_path}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    conn, _ = srv.accept()
+    locker = None
+    try:
+        half = len(data) // 2
+        conn.sendall(data[:half])
+        wait_for(lambda: (itm_stream.session_counters(db) or {}).get("bytes") == half, 60, "the first half committed")
+        committed = itm_stream.session_counters(db)
+        locker = sqlite3.connect(db, timeout=30, isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")  # waits for comb's open transaction to commit
+        conn.sendall(data[half:])  # comb's writer now waits for the lock, then fails
+        first = proc.stderr.readline().decode()
+        assert first.startswith("comb log: ") and "locked" in first, first
+        if release:
+            locker.execute("ROLLBACK")
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        conn.close()
+        srv.close()
+        if locker is not None:
+            if locker.in_transaction:
+                locker.execute("ROLLBACK")
+            locker.close()
+        if proc.poll() is None:
+            proc.kill()
+    lines = rest.decode().strip().splitlines()
+    assert proc.returncode == 1
+    assert lines[-1].endswith("; error"), lines  # the summary
+    got = itm_stream.stored_summary(db)
+    assert got["integrity"] == "ok"
+    s = got["session"]
+    assert s["bytes"] >= committed["bytes"] and s["events"] >= committed["events"]
+    if release:
+        assert len(lines) == 1, lines
+        assert s["end_reason"] == "error" and s["ended_at"]
+    else:
+        assert len(lines) == 2 and "session 1 left open (no end time; counters of its last commit)" in lines[0], lines
+        assert s["end_reason"] is None and s["ended_at"] is None

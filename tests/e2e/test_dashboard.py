@@ -173,7 +173,21 @@ def test_scripts_work_on_exported_csv(comb, session, tmp_path):
             r = subprocess.run(["gnuplot", "-c", str(scripts / f"{plot}.gp"), str(data), str(out)],
                                capture_output=True, text=True, timeout=60)
             assert r.returncode == 0, r.stderr
-            dc.check_png(out) if ext == "png" else dc.check_svg(out)
+            if ext == "png":
+                dc.check_png(out)
+            else:
+                dc.check_svg(out, data / f"{plot}.csv", len(dc.csv_rows(data / f"{plot}.csv")[0]) - 1,
+                             dc.KEY_VERTICES.get(plot, 4))
+    # a restyled script that draws only axes, grid and key does not pass for a plot
+    empty = scripts / "empty_cdf.gp"
+    empty.write_text((scripts / "latency_cdf.gp").read_text()
+                     .replace("set logscale x", "set logscale x\nset xrange [1:1000]")
+                     .replace("using (column(i) > 0 ? column(i) : NaN):1", "using (NaN):1"))
+    out = tmp_path / "empty.svg"
+    r = subprocess.run(["gnuplot", "-c", str(empty), str(data), str(out)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and out.exists(), r.stderr
+    with pytest.raises(AssertionError, match="data series are not drawn|no data series"):
+        dc.check_svg(out, data / "latency_cdf.csv", len(dc.csv_rows(data / "latency_cdf.csv")[0]) - 1, 2)
     bad = subprocess.run(["gnuplot", "-c", str(scripts / "log_rate.gp"), str(data), str(tmp_path / "x.gif")],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and "must end in .png or .svg" in bad.stdout + bad.stderr
@@ -198,6 +212,29 @@ def test_page_from_file_has_no_network_references(dashboard):
     assert not re.search(r"(src|href)=\"(https?:)?//", page)
     for ref in re.findall(r"(?:src|href)=\"([^\"#]+)\"", page):
         assert (out / ref).exists(), ref
+
+
+def test_window_is_kept_inside_the_session(comb, session, tmp_path):
+    """--to past the session's end is moved to the end (one line says so); a --from
+    at or past the end is refused."""
+    db, truth, tmp = session
+    data = tmp_path / "data"
+    res = subprocess.run([comb, "export", "csv", "--db", str(db), "--plots", str(data), "--to", "1000s"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--to 1000s is past the session's end: the timeline ends at" in lines[0], res.stderr
+    end = float(re.search(r"ends at ([\d.]+) s", lines[0]).group(1))
+    meta = dict(re.findall(r"^(\w+) = (.*)$", (data / "meta.gp").read_text(), re.M))
+    assert abs(float(meta["window_to"]) - end) < 1e-6 and float(meta["window_to"]) < 1000
+    assert meta["window_truncated"] == "0"
+    _, rows = dc.csv_rows(data / "timeline.csv")
+    assert rows and max(float(r[3]) for r in rows) <= end + 1e-6
+    res = subprocess.run([comb, "dashboard", "--db", str(db), "--out", str(tmp_path / "o"), "--from", "1000"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--from 1000 is not before the session's end" in lines[0], res.stderr
 
 
 @pytest.mark.parametrize("args, message", [

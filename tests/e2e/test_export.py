@@ -102,7 +102,7 @@ def test_perfetto_is_valid_and_holds_the_session(comb, session, tmp_path):
     ev = doc["traceEvents"]
     names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
     assert names[(1, 1)] == "thread 0" and names[(1, 2)] == "thread 1" and names[(1, 3)] == "thread 2"
-    assert names[(1, 256)] == "thread mode / other interrupts"
+    assert names[(1, 65537)] == "thread mode / other interrupts"  # thr is 16 bits: thread mode is past them
     assert names[(2, 1)] == "log port 0" and names[(2, 3)] == "log port 2"
     runs = [e for e in ev if e["ph"] == "B" and e["cat"] == "run"]
     for thr in (0, 1, 2):
@@ -111,7 +111,7 @@ def test_perfetto_is_valid_and_holds_the_session(comb, session, tmp_path):
     assert len(flows) == sum(truth.wakeups.values())
     # thread 1 preempts thread 0: its arrow starts inside thread 0's run
     starts = [e for e in ev if e["ph"] == "s"]
-    assert {e["tid"] for e in starts} == {256, 1, 2}
+    assert {e["tid"] for e in starts} == {65537, 1, 2}
     heap = [e["args"]["bytes in use"] for e in ev if e["ph"] == "C" and e["name"] == "heap"]
     assert len(heap) == sum(1 for k, _, _ in truth.events if k in ("alloc", "free"))
     assert max(heap) == truth.peak and heap[-1] == truth.live
@@ -177,7 +177,8 @@ def test_csv_quoting_round_trip(comb, tmp_path):
     (["perfetto", "--db", "DB", "--session", "0"], "--session needs a session number, not '0'"),
     (["perfetto", "--db", "DB", "--session", "4"], "no session 4 (sessions 1 to 1)"),
     (["perfetto", "--db", "DB", "extra"], "unexpected argument 'extra'"),
-    (["json", "--db", "DB"], "unknown format 'json' (csv or perfetto)"),
+    (["json", "--db", "DB"], "unknown format 'json': give csv or perfetto"),
+    ([], "comb export: give csv or perfetto (comb export --help)"),
 ])
 def test_bad_input(comb, session, args, message):
     db, truth, tmp = session

@@ -60,7 +60,7 @@ class Sched:
 FIBER_A = 0x20000400
 
 
-def periodic(fiber=FIBER_A):
+def periodic(fiber=FIBER_A, bad_exit=None):
     """100 periods of 1 ms (25000 ticks), k = 0..99, starting at tick 1000:
       thread 1 is woken from thread mode at the period start and entered
         50 + 5 * (k % 10) ticks later (latency 50..95, ten times each);
@@ -68,7 +68,8 @@ def periodic(fiber=FIBER_A):
         completes), and thread 1 exits 300 ticks after entry;
       on even k thread 2 preempts A: woken by thread 1 at entry + 100, entered
         2 ticks later, runs 50 ticks.
-    Self times: thread 1 300 (odd k) or 250 (even), thread 2 50, A 200 or 150."""
+    Self times: thread 1 300 (odd k) or 250 (even), thread 2 50, A 200 or 150.
+    bad_exit = (k, ts): thread 1's exit of period k carries a corrupted ts."""
     s = Sched()
     s.fiber("added", 500, 1, fiber)
     for k in range(100):
@@ -82,7 +83,7 @@ def periodic(fiber=FIBER_A):
             s.enter(enter + 102, 2)
             s.exit(enter + 152, 2)
         s.fiber("completed" if k == 99 else "yielded", enter + 210, 1, fiber)
-        s.exit(enter + 300, 1)
+        s.exit(bad_exit[1] if bad_exit and bad_exit[0] == k else enter + 300, 1)
     s.end(1000 + 25000 * 100)
     return s.bytes()
 
@@ -155,8 +156,33 @@ def test_periodic_scenario_numbers(comb, tmp_path):
     assert row.groups() == ("2.80", "3.80", "3.80", "10.00", "12.00", "12.00",
                             f"{100 * 27500 / span:.1f}", "12.00")
     assert re.search(r"\n +1 0x20000400 - +100 +99 +1 +6\.00 +8\.00 +8\.00 +0\.7% +8\.00\n", out), out
+    # each row's second line: the same times in core cycles (4 per tick)
+    assert re.search(r"% +12\.00\n +cycles +280 +380 +380 +1000 +1200 +1200 +1200\n", out), out
+    assert re.search(r"% +8\.00\n +cycles +600 +800 +800 +800\n", out), out
     assert "warning" not in out
     assert max(len(line) for line in out.splitlines()) <= 100
+
+
+def test_corrupted_timestamp(comb, tmp_path):
+    """One exit stamp with flipped bits (1509984623 ticks, a minute on): it is
+    counted as a ts outlier and left out, so the span and the CPU shares are
+    those of the clean run; only that run of thread 1 has no end."""
+    clean = report(comb, capture(comb, tmp_path, periodic(), db=tmp_path / "clean.db", name="clean.bin"))
+    db = capture(comb, tmp_path, periodic(bad_exit=(40, 1509984623)), db=tmp_path / "bad.db", name="bad.bin")
+    rep = report(comb, db)
+    p = rep["problems"]
+    assert p["ts_outliers"] == 1, p
+    assert rep["span"] == clean["span"]
+    t1, t2 = rep["threads"]
+    c1 = clean["threads"][0]
+    assert t1["runs"] == 100 and t1["run_time"]["count"] == 99  # run 40 has no exit
+    assert t1["cpu_share"] == pytest.approx(c1["cpu_share"] - 250 / rep["span"]["ticks"], rel=1e-9)
+    assert t1["run_time"]["ticks"]["max"] == 300
+    assert t2 == clean["threads"][1]
+    assert p["total"] == 1 + p["lost_ends"] + p["open_at_end"], p
+    out = run(comb, "fibers", "report", "--db", db).stdout
+    assert "warning: 1 event with a timestamp far out of line" in out
+    assert re.search(r"\n +1 - +100 +\S+ +\S+ +\S+ +\S+ +\S+ +\S+ +(\d+\.\d)% ", out).group(1) != "0.0"
 
 
 def test_sessions_and_latest(comb, tmp_path):
@@ -196,7 +222,7 @@ def test_damaged_capture(comb, tmp_path):
     assert p == {"total": 3, "open_at_end": 1, "exit_without_enter": 1, "lost_ends": 0, "fiber_not_running": 0,
                  "fiber_end_without_resume": 0, "out_of_order": 0, "loss_points": 1, "runs_cut": 1,
                  "wakeups_cut": 1, "dropped_events": 1, "dropped_packets": 3, "decode_errors": 1, "overflows": 0,
-                 "skipped_rows": 0, "same_tick_reorders": 0}
+                 "skipped_rows": 0, "ts_outliers": 0, "same_tick_reorders": 0}
     t = {x["thr"]: x for x in rep["threads"]}
     assert (t[1]["runs"], t[1]["wakeups"], t[1]["run_time"]["count"]) == (2, 2, 0)
     assert t[1]["latency"]["ticks"]["max"] == 10 and t[1]["latency"]["count"] == 1

@@ -1,8 +1,9 @@
-"""Threads and fibers (docs/scheduler.md) on the NVIC of QEMU's mps2-an385
-(and microbit for schedtest), checked from the scheduler trace (port 30) that
-the real `comb` stores in the session database.
+"""Threads and fibers (docs/scheduler.md) on the NVIC of every QEMU board,
+checked from the scheduler trace (port 30) that the real `comb` stores in the
+session database.
 
-- schedtest runs its scenarios on mps2-an385 (ARMv7-M) and microbit (ARMv6-M)
+- schedtest runs its scenarios on every QEMU board (mps2-an385/an386/an500:
+  ARMv7-M, mps2-an505: ARMv8-M Mainline, microbit: ARMv6-M)
   under -icount shift=0,sleep=off (deterministic: two runs give the same
   bytes), checks itself (exit status, "ok" lines on port 0) and frames each
   scenario with "begin/end <name> <ts>" lines; the tests here check the same
@@ -11,8 +12,8 @@ the real `comb` stores in the session database.
   complete, drop callbacks and pool fibers, timer periods, wakeups from nested
   interrupts (`from` is the innermost thread, 0xFF for an interrupt that is
   not a thread).
-- The latency scenario alone (selected through a RAM word that QEMU preloads)
-  is a known scenario: high wakes low and then spins 4000 ticks, so low's
+- The latency scenario alone (selected through the image's preload word, which
+  QEMU preloads; mps2-an385) is a known scenario: high wakes low and then spins 4000 ticks, so low's
   wakeup-to-entry latency is 4000 ticks plus the dispatch; low wakes top,
   which spins 1000 ticks, and spins until 3000 ticks after its start, so low's
   self time is 2000 ticks. Checked from the events here, and against the JSON
@@ -31,9 +32,9 @@ import pytest
 from conftest import DEFAULT_BOARD, capture_over_pty, qemu_args, selected_boards
 
 ICOUNT = ["-icount", "shift=0,sleep=off"]
-# schedtest's scenario selection word (firmware/examples/schedtest/main.c):
-# 0x5CED0000 | mask; bit 5 = latency.
-SELECT_LATENCY = ["-device", "loader,addr=0x20300000,data=0x5CED0020,data-len=4"]
+# schedtest's scenario selection (firmware/examples/schedtest/main.c):
+# 0x5CED0000 | mask in the image's preload word; bit 5 = latency.
+SELECT_LATENCY = 0x5CED0020
 SCHED_EVENTS = ("thread_wakeup", "thread_enter", "thread_exit", "fiber_added", "fiber_resumed",
                 "fiber_yielded", "fiber_completed")
 NONE = 0xFF
@@ -115,9 +116,17 @@ def capture_file(qemu, comb, elf, tmp, name, extra=(), board=DEFAULT_BOARD):
     return cap
 
 
-# schedtest's boards: ARMv7-M (wakeups through NVIC_STIR) and ARMv6-M (NVIC_ISPR,
-# word-wide priority writes, PRIMASK CAS); COMB_E2E_BOARDS narrows the choice.
-SCHED_BOARDS = [b for b in selected_boards() if b.name in ("mps2-an385", "microbit")]
+def preload(elf, value):
+    """QEMU options that store `value` in the image's preload word before it starts. Its address is
+    the board's (boards/common/comb_sections.ld: just above .bss), read from the ELF."""
+    addr = symbols(elf)["__comb_preload_word__"][0]
+    return ["-device", f"loader,addr={addr:#x},data={value:#x},data-len=4"]
+
+
+# schedtest runs on every QEMU board: ARMv7-M and ARMv8-M Mainline (wakeups through
+# NVIC_STIR) and ARMv6-M (NVIC_ISPR, word-wide priority writes, PRIMASK CAS);
+# COMB_E2E_BOARDS narrows the choice.
+SCHED_BOARDS = selected_boards()
 
 
 @pytest.fixture(scope="module", params=SCHED_BOARDS, ids=[b.name for b in SCHED_BOARDS])
@@ -276,7 +285,8 @@ def latency(comb, firmware, qemu, tmp_path_factory):
     if DEFAULT_BOARD not in selected_boards():
         pytest.skip("the latency scenario runs on mps2-an385 (COMB_E2E_BOARDS leaves it out)")
     elf = firmware("schedtest")
-    cap = capture_file(qemu, comb, elf, tmp_path_factory.mktemp("latency"), "latency", SELECT_LATENCY)
+    cap = capture_file(qemu, comb, elf, tmp_path_factory.mktemp("latency"), "latency",
+                       preload(elf, SELECT_LATENCY))
     assert cap.rc == 0, cap.text
     assert set(cap.windows) == {"latency"}
     return elf, cap

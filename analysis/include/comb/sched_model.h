@@ -86,6 +86,8 @@ typedef struct comb_sched_problems {
     uint64_t decode_errors;      /* ITM decode errors and port-30 event errors of the session */
     uint64_t overflows;          /* ITM overflow packets (session counter; positions not stored) */
     uint64_t skipped_rows;       /* sched_event rows without ts or with an unknown kind */
+    uint64_t ts_outliers;        /* events whose ts is far out of line with their stream
+                                    neighbours (sched_outliers.h): left out */
 } comb_sched_problems;
 
 /* The run with the most self time. */

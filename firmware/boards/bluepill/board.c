@@ -13,7 +13,8 @@
  *   receive     none, and exit = flush and sleep (WFI): no semihosting without a
  *               debugger (boards/common/swo_board.c)
  *   swi         IRQ 22 (CAN_SCE: comb never turns CAN on), feature "swi"
- *   interrupts  48 vector entries (the F103's 43 IRQs, 0-42, padded)
+ *   interrupts  43 vector entries (the F103C8's IRQs 0-42; no padding: 20
+ *               bytes of flash count in hello, docs/size.md)
  */
 #include "../common/swo_board.h"
 
@@ -89,5 +90,7 @@ void comb_board_init(void)
 }
 
 #define IRQ_ENTRY(n) IRQ##n##_Handler,
-__attribute__((used, section(".vectors.irq"))) void (*const comb_board_irq_vectors[48])(void) = {
-    COMB_IRQ_BLOCK_0(IRQ_ENTRY) COMB_IRQ_BLOCK_1(IRQ_ENTRY) COMB_IRQ_BLOCK_2(IRQ_ENTRY)};
+__attribute__((used, section(".vectors.irq"))) void (*const comb_board_irq_vectors[43])(void) = {
+    COMB_IRQ_BLOCK_0(IRQ_ENTRY) COMB_IRQ_BLOCK_1(IRQ_ENTRY) IRQ_ENTRY(32) IRQ_ENTRY(33) IRQ_ENTRY(34)
+        IRQ_ENTRY(35) IRQ_ENTRY(36) IRQ_ENTRY(37) IRQ_ENTRY(38) IRQ_ENTRY(39) IRQ_ENTRY(40) IRQ_ENTRY(41)
+            IRQ_ENTRY(42)};

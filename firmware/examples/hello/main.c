@@ -18,7 +18,7 @@
 
 int main(void)
 {
-    comb_board_init(); /* the transport starts with every port on, a sync every 1 KiB */
+    comb_board_init(); /* every port on, default syncs (UART: every 1 KiB; SWO: every 2^24 cycles) */
     comb_session_begin(comb_board_core_hz(), comb_board_ts_hz());
     comb_print("Hello, world!\n"); /* the log facade without the printf formatter */
     return comb_session_end(5u * comb_board_ts_hz()) ? 0 : 1;

@@ -519,16 +519,16 @@ static void scenario_latency(void)
     end("latency");
 }
 
-/* Scenario selection on the MPS2 boards (4 MiB of RAM): the test harness may
- * preload this RAM word (QEMU -device loader,addr=0x20300000,data=0x5CED0020,
- * data-len=4): SELECT_MAGIC | mask runs only the scenarios of the mask (bit n
- * = scenario n of the list in main); anything else runs them all. Nothing
- * else uses that memory. Other boards run them all. */
-#if __has_include("comb/mps2.h")
-#define SELECT_WORD (*(volatile uint32_t *)0x20300000u)
-#else
-#define SELECT_WORD 0u
-#endif
+/* Scenario selection: the test harness may preload the board's preload word
+ * (__comb_preload_word__, boards/common/comb_sections.ld: just above .bss,
+ * written by neither the ELF loader nor Reset_Handler), e.g. QEMU -device
+ * loader,addr=<that symbol's value>,data=0x5CED0020,data-len=4.
+ * SELECT_MAGIC | mask runs only the scenarios of the mask (bit n = scenario n
+ * of the list in main); anything else (what RAM held) runs them all. Its
+ * address comes from each board's linker script: a fixed one is not RAM on
+ * every board (mps2-an505's RAM is at 0x38000000). */
+extern volatile uint32_t __comb_preload_word__;
+#define SELECT_WORD __comb_preload_word__
 #define SELECT_MAGIC 0x5CED0000u
 
 static bool selected(unsigned n)

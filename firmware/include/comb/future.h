@@ -21,6 +21,12 @@
  * comb_future_take). The future may be started again once ready, also by the
  * waiter while it is being woken.
  *
+ * One state word (idle, running, ready) carries both "started" and "ready":
+ * completion turns running into ready with one store, after the value and
+ * after the fiber left its chain, so a start can never slip in between the
+ * fiber's unlink and the publication (it sees running and fails) and a
+ * waiter never sees ready while a second run is going.
+ *
  * OWNERSHIP: the caller's storage (static or embedded), untouched by the
  * runtime while not started. IRQ SAFETY: start from any context;
  * ready/value from any context.
@@ -41,23 +47,30 @@ struct comb_future {
     comb_fib_t fib;          /* the fiber running `fn` (protothread state in fib.pt) */
     comb_future_fn fn;
     comb_thr_t *waiter;      /* woken on completion; NULL: nobody */
-    volatile uint32_t ready; /* 1 once the value is published */
+    volatile uint32_t state; /* COMB_FUTURE_IDLE, _RUNNING or _READY */
     uint32_t value;
 };
+
+/* comb_future_t.state: never started or taken (IDLE), started and not yet
+ * published (RUNNING), value published (READY). */
+enum { COMB_FUTURE_IDLE = 0u, COMB_FUTURE_RUNNING = 1u, COMB_FUTURE_READY = 2u };
 
 /* Set up a future that is not running. */
 void comb_future_init(comb_future_t *fut, comb_future_fn fn, comb_thr_t *waiter);
 
-/* Not ready any more; add its fiber to `thr` and wake `thr`. False when it
- * is still running (started and not completed). */
+/* Not ready any more; add its fiber to `thr` and wake `thr`. False, changing
+ * nothing, when it is still running: from a successful start until the
+ * completion published the value (also while the completed fiber is being
+ * unlinked, before its drop callback published). Lock-free: one CAS, retried
+ * only when an interrupt changed the state between its read and the CAS. */
 bool comb_future_start(comb_future_t *fut, comb_thr_t *thr);
 
 static inline bool comb_future_ready(const comb_future_t *fut)
 {
-    return fut->ready != 0u;
+    return fut->state == COMB_FUTURE_READY;
 }
 
-/* Consume a completion: when ready, clear `ready`, store the value in *out
+/* Consume a completion: when ready, make it idle, store the value in *out
  * and return true (exactly one of several racing takers gets it); false when
  * not ready. For a waiter that sees each result once. */
 bool comb_future_take(comb_future_t *fut, uint32_t *out);

@@ -59,6 +59,8 @@ typedef enum {
     COMB_SWO_ERR_TOO_SLOW,  /* > 3 % below trace clock / 8192 (ACPR has 13 bits) */
     COMB_SWO_ERR_INEXACT,   /* in range, but the closest rate is > 3 % off */
     COMB_SWO_ERR_NO_CYCCNT, /* the DWT has no cycle counter (DWT_CTRL.NOCYCCNT) */
+    COMB_SWO_ERR_BUSY,      /* the ITM never went idle (ITM_TCR.BUSY) after being turned off */
+    COMB_SWO_ERR_NOT_INIT,  /* comb_swo_set_clock before a successful comb_swo_init */
 } comb_swo_status;
 
 /* The TPIU_ACPR value for `baud` from the trace clock `traceclk_hz`: the
@@ -70,7 +72,9 @@ comb_swo_status comb_swo_prescaler(uint32_t traceclk_hz, uint32_t baud, uint32_t
 /* Program the trace hardware for ITM over SWO, NRZ at `baud`:
  *   DEMCR.TRCENA; on STM32 builds (COMB_SWO_STM32=1) DBGMCU_CR trace pins
  *   (TRACE_IOEN, asynchronous mode, kept alive in low-power modes); ITM_LAR
- *   unlock, ITM off (ITM_TCR = 0) and ITM_TCR.BUSY drained; TPIU: 1-bit port,
+ *   and DWT_LAR unlock (the Cortex-M7 DWT ignores writes while locked; where
+ *   there is no lock the write is ignored), ITM off (ITM_TCR = 0) and
+ *   ITM_TCR.BUSY drained; TPIU: 1-bit port,
  *   ACPR, SPPR = NRZ, formatter bypassed; DWT: CYCCNT on, sync tap; ITM_TPR = 0
  *   (unprivileged code may write every port); ITM_TER = the port mask;
  *   ITM_TCR = ITMENA | SYNCENA | TraceBusID 1; CYCCNT = 0xFFFFFFFF, whose wrap
@@ -81,14 +85,23 @@ comb_swo_status comb_swo_prescaler(uint32_t traceclk_hz, uint32_t baud, uint32_t
  * CLOCK.TRACECONFIG default). The SoC's pin routing other than DBGMCU (GPIO
  * alternate function, nRF TRACECONFIG) is the board's job.
  * Errors: the prescaler ones above, with no register touched; NO_CYCCNT with
- * only TRCENA set. Call from thread mode before tracing starts, with no other
- * context writing; the ITM_TCR.BUSY wait is bounded by 2^20 polls. */
+ * only TRCENA set; BUSY when ITM_TCR.BUSY is still set after 2^20 polls: the
+ * ITM is left off (ITM_TCR = 0; TRCENA, DBGMCU_CR and the unlocks written,
+ * TPIU, DWT, ITM_TER/TPR untouched), every port disabled in the mirror, and
+ * a later call may try again. After any error nothing is traced. Call from
+ * thread mode before tracing starts, with no other context writing. */
 comb_swo_status comb_swo_init(uint32_t core_hz, uint32_t baud);
 
-/* After a core clock change: flush (comb_transport_flush, bounded), then
- * rewrite TPIU_ACPR for the new clock and recompute the wait bound. Errors as
- * comb_swo_prescaler, with nothing written. Bytes another context writes while
- * the prescaler changes may be garbled on the wire. CYCCNT, the timestamp,
+/* Follow a core clock change. The order matters, because the TPIU divides the
+ * new clock by the old prescaler from the moment the clock changes:
+ *     comb_transport_flush();                  queued bytes go out at the old rate,
+ *                                              within the old clock's wait bound
+ *     ... change the core clock ...
+ *     comb_swo_set_clock(new_core_hz, baud);   TPIU_ACPR and the wait bound for it
+ * Bytes written between the clock change and this call (by any context) go
+ * out at the wrong rate and are garbled on the wire. Errors: NOT_INIT before a
+ * successful comb_swo_init, and those of comb_swo_prescaler; both with nothing
+ * written and the old settings kept. Thread mode. CYCCNT, the timestamp,
  * changes rate with the core clock; the trace protocol has no event for that. */
 comb_swo_status comb_swo_set_clock(uint32_t core_hz, uint32_t baud);
 

@@ -31,9 +31,11 @@
 #define COMB_ITM_TCR_BUSY       (1u << 23)                 /* read only */
 #define COMB_ITM_LAR_UNLOCK     0xC5ACCE55u
 
-/* DWT: CYCCNT (the timestamp source) and the sync packet tap on it. */
+/* DWT: CYCCNT (the timestamp source), the sync packet tap on it, and the
+ * lock that Cortex-M7 puts on its writes (write-ignored where absent). */
 #define COMB_REG_DWT_CTRL   0xE0001000u
 #define COMB_REG_DWT_CYCCNT 0xE0001004u
+#define COMB_REG_DWT_LAR    0xE0001FB0u /* CoreSight lock (Cortex-M7); key COMB_ITM_LAR_UNLOCK */
 #define COMB_DWT_CTRL_CYCCNTENA     (1u << 0)
 #define COMB_DWT_CTRL_SYNCTAP_MASK  (3u << 10)
 #define COMB_DWT_CTRL_SYNCTAP_24    (1u << 10) /* a sync packet each time CYCCNT bit 24 toggles */

@@ -19,7 +19,8 @@
  * OWNERSHIP: timers are the caller's storage (static or embedded). From
  * comb_timer_start until the tick releases it (a one-shot's expiry, or the
  * tick after comb_timer_cancel) the timer is in the tick's list and must not
- * be modified or reused; comb_timer_start returns false meanwhile.
+ * be modified or reused (other than by cancel and comb_timer_sleep_start);
+ * comb_timer_start returns false meanwhile.
  *
  * IRQ SAFETY: start, cancel, take and now from any context, nested (the list
  * of comb/mpsc_list.h, CAS on the expiry count). comb_timer_tick from one
@@ -44,7 +45,7 @@
 typedef struct comb_timer {
     comb_mpsc_node_t node;       /* the tick's list; first member */
     volatile uint32_t linked;    /* 1 from start until the tick released it */
-    volatile uint32_t cancelled;
+    volatile uint32_t cancelled; /* 0, 1 cancelled, 2 cancelled + wake thr at release */
     volatile uint32_t state;     /* generation << 16 | expiries not taken (saturates at 0xFFFF) */
     uint32_t deadline;           /* tick count of the next expiry */
     uint32_t period;             /* 0: one-shot */
@@ -86,6 +87,14 @@ bool comb_timer_start(comb_timer_t *t, uint32_t delay, uint32_t period, comb_thr
  * An expiry already being posted may still arrive. */
 void comb_timer_cancel(comb_timer_t *t);
 
+/* COMB_FIB_SLEEP's start: comb_timer_start(t, ticks, 0, thr), true when it
+ * started. When the timer is still in the tick's list (cancelled and not yet
+ * released, or running from an earlier start) it is cancelled instead, and
+ * the tick that releases it (the next one) wakes `thr`, which then calls this
+ * again and starts it; false meanwhile. Any context; the waking tick's
+ * thread_wakeup comes from 0xFF as for an expiry. */
+bool comb_timer_sleep_start(comb_timer_t *t, uint32_t ticks, comb_thr_t *thr);
+
 /* Expiries since the last take (0: none), and reset to 0. */
 uint32_t comb_timer_take(comb_timer_t *t);
 
@@ -98,12 +107,24 @@ static inline bool comb_timer_running(const comb_timer_t *t)
 /* In a fiber: yield until the timer expired, storing the expiries in `out`. */
 #define COMB_FIB_AWAIT_TIMER(f, timer, out) COMB_FIB_WAIT_UNTIL(f, ((out) = comb_timer_take(timer)) != 0u)
 
-/* In a fiber: sleep `ticks` ticks on the one-shot `timer` (which must not be
- * running), waking the fiber's own thread. */
+/* In a fiber: sleep `ticks` ticks on the one-shot `timer`, waking the
+ * fiber's own thread. A timer still in the tick's list (cancelled, or
+ * started elsewhere and running) never makes the sleep hang: it is cancelled,
+ * the fiber waits for the tick that releases it (that tick wakes it), then
+ * sleeps its `ticks` from there (comb_timer_sleep_start). Two resume points
+ * on one line: the second is marked with COMB_FIB_PT_SECOND. */
 #define COMB_FIB_SLEEP(f, timer, ticks)                                        \
     do {                                                                       \
-        (void)comb_timer_start((timer), (ticks), 0u, comb_fib_thread(f));      \
-        COMB_FIB_WAIT_UNTIL(f, comb_timer_take(timer) != 0u);                  \
+        (f)->pt = __LINE__;                                                    \
+        __attribute__((fallthrough));                                          \
+    case __LINE__:                                                             \
+        if (!comb_timer_sleep_start((timer), (ticks), comb_fib_thread(f)))     \
+            return COMB_FIB_YIELDED;                                           \
+        (f)->pt = COMB_FIB_PT_SECOND | __LINE__;                               \
+        __attribute__((fallthrough));                                          \
+    case COMB_FIB_PT_SECOND | __LINE__:                                        \
+        if (comb_timer_take(timer) == 0u)                                      \
+            return COMB_FIB_YIELDED;                                           \
     } while (0)
 
 #endif /* COMB_TIMER_H */

@@ -16,7 +16,8 @@ static struct {
     comb_swo_sim_write writes[MAX_WRITES];
     size_t nwrites;
     uint64_t accesses;
-    bool unlocked;
+    bool unlocked;     /* ITM_LAR */
+    bool dwt_unlocked; /* DWT_LAR */
     uint32_t tcr_busy;
     uint32_t cyccnt_step;
     uint32_t stim_busy;
@@ -71,6 +72,7 @@ void comb_swo_sim_reset(void)
     sim.nwrites = 0;
     sim.accesses = 0;
     sim.unlocked = false;
+    sim.dwt_unlocked = false;
     sim.tcr_busy = 0;
     sim.cyccnt_step = 10u;
     sim.stim_busy = 0;
@@ -108,9 +110,15 @@ void comb_swo_reg_write(uint32_t addr, uint32_t value)
         sim.unlocked = value == COMB_ITM_LAR_UNLOCK;
         return;
     }
-    bool locked_reg = addr == COMB_REG_ITM_TCR || addr == COMB_REG_ITM_TER || addr == COMB_REG_ITM_TPR;
-    if (locked_reg && !sim.unlocked)
+    if (addr == COMB_REG_DWT_LAR) {
+        sim.dwt_unlocked = value == COMB_ITM_LAR_UNLOCK;
         return;
+    }
+    bool itm_locked = addr == COMB_REG_ITM_TCR || addr == COMB_REG_ITM_TER || addr == COMB_REG_ITM_TPR;
+    if (itm_locked && !sim.unlocked)
+        return;
+    if ((addr >> 12) == 0xE0001u && !sim.dwt_unlocked)
+        return; /* the Cortex-M7 DWT: every register */
     if (addr == COMB_REG_ITM_TCR)
         value &= ~COMB_ITM_TCR_BUSY; /* read only */
     if (addr == COMB_REG_DWT_CTRL)

@@ -62,6 +62,21 @@ void comb_capture_feed(comb_capture *c, const uint8_t *bytes, size_t n, int64_t 
 /* End of input: reports truncated packets/events, stores partial lines. */
 void comb_capture_finish(comb_capture *c);
 
+/* Commits during a capture (docs/capture.md): one at least every
+ * COMB_CAPTURE_COMMIT_BOUND_NS. The loop starts one once COMB_CAPTURE_COMMIT_EVERY_NS
+ * have passed since the last one finished, and never waits for input beyond that
+ * point; the 50 ms between the two cover feeding the last read (at most 64 KiB)
+ * and the commit itself, on a disk that keeps up with the stream. */
+#define COMB_CAPTURE_COMMIT_BOUND_NS 250000000
+#define COMB_CAPTURE_COMMIT_EVERY_NS 200000000
+
+/* Whether a commit is due at now_ns (monotonic ns) when the last one finished at last_commit_ns. */
+bool comb_capture_commit_due(int64_t now_ns, int64_t last_commit_ns);
+
+/* How long a read may wait for input at now_ns: up to max_ms, but not past
+ * the point where the next commit is due (rounded up to whole ms); 0 when it is due. */
+int comb_capture_read_timeout_ms(int64_t now_ns, int64_t last_commit_ns, int max_ms);
+
 /* Host wall clock in ns since the Unix epoch. */
 int64_t comb_now_ns(void);
 

@@ -171,15 +171,25 @@ typedef struct comb_dash_sched {
 int comb_dash_sched_run(comb_dash *d, FILE *hist_csv, FILE *cdf_csv, comb_dash_sched *out, char *err, size_t errlen);
 void comb_dash_sched_free(comb_dash_sched *s);
 
-/* The timeline window: [from, to] in ticks. */
+/* The timeline window: [from, to] in ticks, as drawn. */
 typedef struct comb_dash_window {
     int64_t from, to;
+    int64_t asked_to;                   /* the end asked for (to, unless truncated) */
     uint64_t runs, fiber_runs, wakeups; /* rows written */
-    bool truncated;                     /* more than the row limit fell in the window */
+    bool truncated;                     /* the rows reached the limit: `to` was moved back to where they did */
 } comb_dash_window;
 
 #define COMB_DASH_TIMELINE_DEFAULT_RUNS 40 /* default window: the first this many thread runs */
+/* Row limit of the timeline (gnuplot draws a box per row): when the window
+ * holds more, it is cut at the event where the limit was reached (the runs
+ * open there end at the cut, a few rows more), and the cut is reported. */
 #define COMB_DASH_TIMELINE_MAX_ROWS 50000
+
+/* The cut of a truncated window in one sentence without a final full stop
+ * ("the window from 0.000000 to 2.500000 s holds more than 50000 runs, ...:
+ * drawn only from 0.000000 to 0.731000 s; narrow it with --from/--to"), for
+ * stderr, the plot's title and the page; "" when not truncated. */
+void comb_dash_window_note(const comb_dash_info *i, const comb_dash_window *w, char *buf, size_t cap);
 
 /*
  * timeline.csv: row,label,start,end,kind (kind run | fiber | wakeup; times in

@@ -31,6 +31,7 @@ typedef struct comb_dash_plot {
     const char *caption;  /* how to read it */
     bool drawn;           /* false: why_not is shown instead */
     const char *why_not;
+    const char *note;     /* optional warning under the caption (a timeline cut at its row limit); NULL: none */
 } comb_dash_plot;
 
 typedef struct comb_dash_latency_row {

@@ -4,10 +4,15 @@
  * in time order through the reconstruction of analysis/sched_model.h, in one
  * pass of `SELECT ... FROM sched_event WHERE session = ? ORDER BY ts, offset`,
  * with the places where the capture lost events (`dropped` events, decode
- * errors, truncated events) merged in by stream offset.
+ * errors, truncated events) merged in by stream offset. A first pass in
+ * stream order (ORDER BY seq, the primary key: no sort) finds the events whose
+ * ts is far out of line with their neighbours (sched_outliers.h, floor 1 ms
+ * of ts_hz, 1000 ticks when unknown); they are counted as ts_outliers and
+ * left out of the span and the runs.
  *
  * Memory does not grow with the session's length beyond the samples the
- * exact percentiles need (sched_model.h: at most 4 bytes per event).
+ * exact percentiles need (sched_model.h: at most 4 bytes per event) and the
+ * outliers' offsets.
  */
 #ifndef COMB_SCHED_SESSION_H
 #define COMB_SCHED_SESSION_H

@@ -1,9 +1,11 @@
 /*
  * Byte sources for capture: where the ITM stream comes from.
  *
- *   serial:DEV[@BAUD]  a USB-UART or any tty (libserialport; ptys through termios), 8N1, raw,
- *                      BAUD default 115200, non-standard rates included; stale bytes are
- *                      drained on open
+ *   serial:DEV[@BAUD]  a USB-UART or any tty (libserialport; ptys through termios2), 8N1, raw,
+ *                      BAUD default 115200, non-standard rates included; DEV may be a
+ *                      symlink (/dev/serial/by-id/...); stale bytes are drained on open;
+ *                      the tty is taken for exclusive use (flock + TIOCEXCL), a second
+ *                      open fails as "busy"; a hang-up (unplug) is the end of the stream
  *   ftdi:[VID:PID[:IF]][/SERIAL][@BAUD]
  *                      an FTDI USB-UART through libftdi1 (FT232H/FT2232H up to 12 Mbaud),
  *                      asynchronous bulk reads (source_devices.h)
@@ -13,7 +15,7 @@
  *   tcp:HOST:PORT      a TCP server (OpenOCD/J-Link SWO port, orbuculum, QEMU -serial tcp:...)
  *   unix:PATH          a Unix-domain stream socket (QEMU -chardev socket,path=...)
  *
- * Sources that can talk back (serial, tcp, unix) accept writes: the capture
+ * Sources that can talk back (serial, ftdi, tcp, unix) accept writes: the capture
  * acknowledges the firmware's SESSION_END so it may exit without losing bytes.
  * Errors come back as a one-line message in `err`, naming the source.
  */

@@ -126,6 +126,81 @@ static void test_future(void)
     CHECK_EQ_U64(comb_host_nvic_taken(13), 3);
 }
 
+/* A start that lands between the completed fiber's unlink and the drop
+ * callback that publishes (a higher interrupt at COMB_PP_FIB_UNLINKED) must
+ * fail: the future is still running. Otherwise the waiter would be woken,
+ * see ready and read the previous run's value while the new run goes on. */
+static comb_future_t race;
+static uint32_t race_runs, race_seen[4], race_seen_n;
+static bool race_arm, race_started_in_gap, race_violation;
+
+static comb_fib_state_t race_body(comb_future_t *fut, uint32_t *out)
+{
+    (void)fut;
+    race_runs++;
+    *out = 100u + race_runs;
+    return COMB_FIB_COMPLETE;
+}
+
+/* In the waiter: every time ready is seen, no run may be going and the value
+ * must be the one of the run that completed last. */
+static comb_fib_state_t race_watch(comb_fib_t *f)
+{
+    (void)f;
+    if (comb_future_ready(&race)) {
+        if (comb_fib_linked(&race.fib) || comb_future_value(&race) != 100u + race_runs)
+            race_violation = true;
+        uint32_t v;
+        if (comb_future_take(&race, &v) && race_seen_n < 4)
+            race_seen[race_seen_n++] = v;
+    }
+    return COMB_FIB_YIELDED;
+}
+
+static void race_inject(unsigned where, unsigned depth, void *ctx)
+{
+    (void)ctx;
+    if (where == COMB_PP_FIB_UNLINKED && depth == 0 && race_arm) {
+        race_arm = false;
+        race_started_in_gap = comb_future_start(&race, COMB_THR(slow));
+    }
+}
+
+static void test_future_restart_in_unlink_gap(void)
+{
+    setup(0u);
+    race_runs = race_seen_n = 0;
+    race_violation = race_started_in_gap = false;
+    comb_future_init(&race, race_body, COMB_THR(waiter));
+    static comb_fib_t watch;
+    comb_fib_init(&watch, race_watch, NULL);
+    CHECK(comb_fib_add(COMB_THR(waiter), &watch));
+    race_arm = true;
+    comb_host_set_preempt_hook(race_inject, NULL);
+    CHECK(comb_future_start(&race, COMB_THR(slow))); /* slow runs it at once */
+    comb_host_set_preempt_hook(NULL, NULL);
+    CHECK(!race_arm);                 /* the hook landed in the gap */
+    CHECK(!race_started_in_gap);      /* ... and its start was refused */
+    CHECK(!race_violation);
+    CHECK_EQ_U64(race_runs, 1);
+    CHECK_EQ_U64(race_seen_n, 1);
+    CHECK_EQ_U64(race_seen[0], 101);
+    CHECK(!comb_future_ready(&race)); /* taken */
+    /* published: it may be started again, and runs again */
+    CHECK(comb_future_start(&race, COMB_THR(slow)));
+    CHECK_EQ_U64(race_runs, 2);
+    CHECK(!race_violation);
+    CHECK_EQ_U64(race_seen_n, 2);
+    CHECK_EQ_U64(race_seen[1], 102);
+    /* a start while running fails, changing nothing */
+    comb_port_irq_disable(COMB_THR(slow)->irq);
+    CHECK(comb_future_start(&race, COMB_THR(slow)));
+    CHECK(!comb_future_start(&race, COMB_THR(slow)));
+    comb_port_irq_enable(COMB_THR(slow)->irq);
+    CHECK_EQ_U64(race_runs, 3);
+    CHECK(!race_violation);
+}
+
 /* ---- pulse streams ------------------------------------------------------------- */
 
 static comb_pulse_t stream;
@@ -398,6 +473,89 @@ static void test_sleep(void)
     CHECK_EQ_U64(n, 1 + 4 * 5);
 }
 
+/* COMB_FIB_SLEEP on a timer that is still in the tick's list must not hang:
+ * (a) cancelled just before (a timeout that was not needed), (b) still
+ * running from a start for nobody. The sleep waits for the tick that
+ * releases the timer (it wakes the fiber), then sleeps its ticks. */
+struct timeout_user {
+    comb_fib_t fib;
+    comb_timer_t t;
+    uint32_t slept_from, woke;
+    bool cancel_first;
+};
+
+static comb_fib_state_t timeout_user_step(comb_fib_t *f)
+{
+    struct timeout_user *u = COMB_FIB_CONTAINER(f, struct timeout_user, fib);
+    COMB_FIB_BEGIN(f);
+    if (u->cancel_first) {
+        CHECK(comb_timer_start(&u->t, 50, 0, comb_fib_thread(f))); /* a timeout ... */
+        comb_timer_cancel(&u->t);                                 /* ... not needed after all */
+    }
+    u->slept_from = comb_timer_now();
+    COMB_FIB_SLEEP(f, &u->t, 3);
+    u->woke = comb_timer_now();
+    COMB_FIB_END(f);
+}
+
+static void sleep_on_listed_timer(bool cancel_first)
+{
+    setup(0u);
+    static struct timeout_user u;
+    memset(&u, 0, sizeof u);
+    u.cancel_first = cancel_first;
+    comb_fib_init(&u.fib, timeout_user_step, NULL);
+    if (!cancel_first)
+        CHECK(comb_timer_start(&u.t, 40, 40, NULL)); /* periodic, woke nobody */
+    CHECK(comb_fib_exec(COMB_THR(slow), &u.fib));
+    CHECK(comb_fib_linked(&u.fib) && comb_timer_running(&u.t)); /* waits for the release */
+    for (unsigned i = 0; i < 10 && comb_fib_linked(&u.fib); i++)
+        tick();
+    CHECK(!comb_fib_linked(&u.fib));
+    /* one tick to release the timer, then the 3 ticks of the sleep */
+    CHECK_EQ_U64(u.woke - u.slept_from, 1 + 3);
+    CHECK(!comb_timer_running(&u.t));
+}
+
+static void test_sleep_on_listed_timer(void)
+{
+    sleep_on_listed_timer(true);
+    sleep_on_listed_timer(false);
+}
+
+/* The sleep starts while the tick is expiring that one-shot (at
+ * COMB_PP_TIMER_FIRE, between its release and the post of the expiry): the
+ * sleep gets the timer at once, the stale expiry is not counted for it, and
+ * it sleeps its full 3 ticks. */
+static struct timeout_user race_user;
+static bool sleep_in_hook;
+
+static void sleep_inject(unsigned where, unsigned depth, void *ctx)
+{
+    (void)ctx;
+    if (where == COMB_PP_TIMER_FIRE && depth == 0 && sleep_in_hook) {
+        sleep_in_hook = false;
+        CHECK(comb_fib_exec(COMB_THR(slow), &race_user.fib));
+    }
+}
+
+static void test_sleep_races_expiry(void)
+{
+    setup(0u);
+    memset(&race_user, 0, sizeof race_user);
+    comb_fib_init(&race_user.fib, timeout_user_step, NULL);
+    CHECK(comb_timer_start(&race_user.t, 1, 0, NULL)); /* one-shot for nobody, expires at the next tick */
+    sleep_in_hook = true;
+    comb_host_set_preempt_hook(sleep_inject, NULL);
+    tick();
+    comb_host_set_preempt_hook(NULL, NULL);
+    CHECK(!sleep_in_hook);
+    for (unsigned i = 0; i < 10 && comb_fib_linked(&race_user.fib); i++)
+        tick();
+    CHECK(!comb_fib_linked(&race_user.fib));
+    CHECK_EQ_U64(race_user.woke - race_user.slept_from, 3);
+}
+
 static void test_systick_port(void)
 {
     setup(0u);
@@ -411,6 +569,7 @@ static void test_systick_port(void)
 int main(void)
 {
     test_future();
+    test_future_restart_in_unlink_gap();
     test_pulse_saturation();
     test_pulse_to_fiber();
     test_pulse_every_point();
@@ -418,6 +577,8 @@ int main(void)
     test_timer_restart_from_woken_thread();
     test_timer_restart_races_expiry();
     test_sleep();
+    test_sleep_on_listed_timer();
+    test_sleep_races_expiry();
     test_systick_port();
     return check_finish("test_fiber_sync");
 }

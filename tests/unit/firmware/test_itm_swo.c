@@ -1,7 +1,8 @@
 /*
  * The ITM/SWO write path (firmware/src/itm_swo.c) against a simulated
  * stimulus port (comb/swo_sim.h): exact packets of every width, write
- * chunking, log text and a trace event over SWO, a disabled port (no work at
+ * chunking, log text and a trace event over SWO, heap and scheduler events
+ * against the golden vectors (trace-protocol/vectors), a disabled port (no work at
  * all), a port disabled behind the firmware's back, a FIFO busy for N polls,
  * busy forever (bounded wait, drop counted, the ITM's own overflow), a stopped
  * CYCCNT, flush, and a simulated interrupt that writes between the FIFO check
@@ -9,14 +10,17 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "comb/host_port.h"
 #include "comb/log.h"
+#include "comb/sched_trace.h"
 #include "comb/swo.h"
 #include "comb/swo_sim.h"
 #include "comb/trace.h"
+#include "vector_file.h"
 
 #define CORE_HZ 72000000u
 #define BAUD    2000000u
@@ -123,6 +127,95 @@ static void test_log_and_events(void)
         {30, 4, 7u},
     };
     CHECK(packets_equal(want, sizeof want / sizeof want[0]));
+}
+
+/* ---- heap and scheduler events against the golden vectors ------------------ */
+
+/* The packets as the ITM puts them on the wire: a header (port << 3 | 1, 2
+ * or 3 for 1, 2 or 4 bytes), then the payload little-endian. */
+static size_t wire_bytes(uint8_t *out, size_t max)
+{
+    size_t n, len = 0;
+    const comb_swo_sim_packet *p = comb_swo_sim_packets(&n);
+    for (size_t i = 0; i < n && len + 5u <= max; i++) {
+        out[len++] = (uint8_t)(p[i].port << 3 | (p[i].size == 4u ? 3u : p[i].size));
+        for (unsigned b = 0; b < p[i].size; b++)
+            out[len++] = (uint8_t)(p[i].value >> (8u * b));
+    }
+    return len;
+}
+
+static const struct vector *golden(const struct vector *v, size_t n, const char *file, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].file, file) == 0 && strcmp(v[i].name, name) == 0)
+            return &v[i];
+    fprintf(stderr, "  no vector %s/%s\n", file, name);
+    return NULL;
+}
+
+static uint32_t field(const struct vec_event *ev, const char *name)
+{
+    uint64_t v = 0;
+    CHECK(vec_event_get(ev, name, &v) == 0);
+    return (uint32_t)v;
+}
+
+static bool matches(const struct vector *want)
+{
+    uint8_t got[256];
+    size_t n = wire_bytes(got, sizeof got);
+    bool same = n == want->nbytes && memcmp(got, want->bytes, n) == 0;
+    if (!same) {
+        fprintf(stderr, "  %s/%s over SWO:", want->file, want->name);
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, " %02x", got[i]);
+        fprintf(stderr, "\n  golden:");
+        for (size_t i = 0; i < want->nbytes; i++)
+            fprintf(stderr, " %02x", want->bytes[i]);
+        fprintf(stderr, "\n");
+    }
+    return same;
+}
+
+/* What the allocator (heap_wrap.c) and the scheduler (fiber.c, thread.c)
+ * call, the inline port test and the timestamp included, with the golden
+ * vectors' values: the same bytes as the UART transport's. */
+static void test_heap_and_sched_events(void)
+{
+    size_t nv;
+    struct vector *v = vectors_load(COMB_VECTORS_DIR, &nv);
+    const struct vector *alloc = golden(v, nv, "heap.vec", "heap_alloc");
+    const struct vector *fibers = golden(v, nv, "sched.vec", "fibers");
+    CHECK(alloc && alloc->nevents == 1u && strcmp(alloc->events[0].name, "heap_alloc") == 0);
+    CHECK(fibers && fibers->nevents == 4u);
+    if (!alloc || !fibers || fibers->nevents != 4u) {
+        free(v);
+        return;
+    }
+
+    up();
+    const struct vec_event *a = &alloc->events[0];
+    comb_host_set_timestamp(field(a, "ts"), 1u);
+    comb_trace_heap_alloc((const void *)(uintptr_t)field(a, "ptr"), field(a, "size"), NULL);
+    CHECK(matches(alloc));
+
+    up();
+    comb_host_set_timestamp(field(&fibers->events[0], "ts"), 1u); /* the vector's ts go up by 1 */
+    for (unsigned i = 0; i < 4u; i++) {
+        const struct vec_event *e = &fibers->events[i];
+        CHECK_EQ_U64(field(e, "ts"), field(&fibers->events[0], "ts") + i);
+        comb_trace_fiber(COMB_EVT_FIBER_ADDED + i, field(e, "thr"), (const void *)(uintptr_t)field(e, "fiber"));
+    }
+    CHECK(matches(fibers));
+    CHECK_EQ_U64(comb_transport_dropped(), 0u);
+
+    /* port 30 off: the scheduler's events cost no register access */
+    comb_transport_init(~(1u << COMB_PORT_SCHED), 1u);
+    comb_swo_sim_log_clear();
+    comb_trace_fiber(COMB_EVT_FIBER_ADDED, 1u, (const void *)(uintptr_t)0x20000400u);
+    CHECK_EQ_U64(comb_swo_sim_accesses(), 0u);
+    free(v);
 }
 
 /* ---- enabled or not ------------------------------------------------------- */
@@ -437,6 +530,7 @@ int main(void)
     test_packets();
     test_write_chunking();
     test_log_and_events();
+    test_heap_and_sched_events();
     test_disabled_port();
     test_busy_then_free();
     test_busy_forever();

@@ -1,9 +1,10 @@
 /*
  * ITM/SWO setup (firmware/src/swo_setup.c) against the simulated trace
  * registers (comb/swo_sim.h): the prescaler and its errors, the exact ordered
- * register writes of comb_swo_init (built with COMB_SWO_STM32=1), the bounded
- * ITM_TCR.BUSY wait, re-programming after a clock change, the port mask and
- * sync settings before and after init, and panic.
+ * register writes of comb_swo_init (built with COMB_SWO_STM32=1; the ITM and
+ * Cortex-M7 DWT unlocks), the bounded ITM_TCR.BUSY wait and its error,
+ * re-programming after a clock change (flush first, then set_clock), the port
+ * mask and sync settings before and after init, and panic.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 
 #include "check.h"
 #include "comb/host_port.h"
+#include "comb/log.h"
 #include "comb/swo.h"
 #include "comb/swo_sim.h"
 
@@ -128,6 +130,7 @@ static void test_init_sequence(void)
         {COMB_REG_DEMCR, 0x01000400u},       /* TRCENA, VC_HARDERR kept */
         {COMB_REG_DBGMCU_CR, 0x00000027u},   /* TRACE_IOEN, async, sleep/stop/standby */
         {COMB_REG_ITM_LAR, 0xC5ACCE55u},
+        {COMB_REG_DWT_LAR, 0xC5ACCE55u},     /* Cortex-M7: DWT writes ignored until unlocked */
         {COMB_REG_ITM_TCR, 0u},              /* ITM off while the port changes */
         {COMB_REG_TPIU_CSPSR, 1u},
         {COMB_REG_TPIU_ACPR, 35u},           /* 72 MHz / 36 = 2 Mbaud */
@@ -143,12 +146,15 @@ static void test_init_sequence(void)
 
     /* The order rules by themselves (what the exact list above implies). */
     int trcena = first_write(COMB_REG_DEMCR), lar = first_write(COMB_REG_ITM_LAR);
+    int dwt_lar = first_write(COMB_REG_DWT_LAR);
     CHECK(trcena == 0);
     CHECK(lar >= 0 && lar < first_write(COMB_REG_ITM_TCR));
+    CHECK(dwt_lar > trcena && dwt_lar < first_write(COMB_REG_DWT_CTRL) && dwt_lar < first_write(COMB_REG_DWT_CYCCNT));
     CHECK(first_write(COMB_REG_TPIU_ACPR) > trcena && first_write(COMB_REG_DWT_CTRL) > trcena);
 
     /* ...and they took effect: the simulation ignores writes that come
-     * before TRCENA or, for ITM_TCR/TER/TPR, before the unlock. */
+     * before TRCENA or, for ITM_TCR/TER/TPR and the DWT, before the unlock. */
+    CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_DWT_CTRL), 0x40000401u);
     CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_ITM_TCR), 0x00010005u);
     CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_ITM_TER), 0xFFFFFFFFu);
     CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_TPIU_ACPR), 35u);
@@ -186,7 +192,8 @@ static void test_init_errors(void)
 }
 
 /* A previous run still sending: the ITM is turned off and drained before the
- * TPIU changes; an ITM that never goes idle costs a bounded number of polls. */
+ * TPIU changes; an ITM that never goes idle costs a bounded number of polls
+ * and is an error that leaves the ITM off. */
 static void test_init_busy(void)
 {
     fresh();
@@ -194,37 +201,88 @@ static void test_init_busy(void)
     CHECK_EQ_U64(comb_swo_init(72000000u, 2000000u), COMB_SWO_OK);
     size_t n;
     const comb_swo_sim_write *w = comb_swo_sim_writes(&n);
-    CHECK(n == 13u && w[3].addr == COMB_REG_ITM_TCR && w[4].addr == COMB_REG_TPIU_CSPSR);
-    /* 7 accesses up to ITM_TCR = 0 (DEMCR, DWT_CTRL and DBGMCU reads and
-     * writes, LAR), 6 TCR reads (5 busy, 1 idle), then the 9 other writes */
-    CHECK_EQ_U64(comb_swo_sim_accesses(), 7u + 6u + 9u);
+    CHECK(n == 14u && w[4].addr == COMB_REG_ITM_TCR && w[5].addr == COMB_REG_TPIU_CSPSR);
+    /* 8 accesses up to ITM_TCR = 0 (DEMCR, DWT_CTRL and DBGMCU reads and
+     * writes, the two LARs), 6 TCR reads (5 busy, 1 idle), then the 9 other
+     * writes */
+    CHECK_EQ_U64(comb_swo_sim_accesses(), 8u + 6u + 9u);
+
+    /* Busy for exactly the bound: the last poll finds it idle. */
+    fresh();
+    comb_swo_sim_tcr_busy((1u << 20) - 1u);
+    CHECK_EQ_U64(comb_swo_init(72000000u, 2000000u), COMB_SWO_OK);
 
     fresh();
     comb_swo_sim_tcr_busy(COMB_SWO_SIM_FOREVER);
+    CHECK_EQ_U64(comb_swo_init(72000000u, 2000000u), COMB_SWO_ERR_BUSY);
+    CHECK_EQ_U64(comb_swo_sim_accesses(), 8u + (1u << 20)); /* BUSY_POLLS reads, then nothing */
+    w = comb_swo_sim_writes(&n);
+    CHECK(n == 5u && w[4].addr == COMB_REG_ITM_TCR && w[4].value == 0u); /* the last write: ITM off */
+    CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_ITM_TCR), 0u);
+    CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_TPIU_SPPR), 0u); /* TPIU untouched */
+    CHECK_EQ_U64(comb_transport_port_mask, 0u);
+    CHECK_EQ_U64(comb_swo_wait_cycles(), 0u);
+    CHECK_EQ_U64(comb_swo_set_clock(72000000u, 2000000u), COMB_SWO_ERR_NOT_INIT);
+    /* once the ITM drains, a second call succeeds */
+    comb_swo_sim_tcr_busy(0u);
     CHECK_EQ_U64(comb_swo_init(72000000u, 2000000u), COMB_SWO_OK);
-    CHECK_EQ_U64(comb_swo_sim_accesses(), 7u + (1u << 20) + 9u); /* BUSY_POLLS reads */
-    CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_ITM_TCR), 0x00010005u); /* carried on */
+    CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_ITM_TCR), 0x00010005u);
+    CHECK_EQ_U64(comb_transport_port_mask, 0xFFFFFFFFu);
+
+    /* Up, then a second init that times out: the ITM is off and so is the
+     * mirror, so a packet costs nothing. */
+    comb_swo_sim_tcr_busy(COMB_SWO_SIM_FOREVER);
+    CHECK_EQ_U64(comb_swo_init(72000000u, 2000000u), COMB_SWO_ERR_BUSY);
+    CHECK_EQ_U64(comb_transport_port_mask, 0u);
+    comb_swo_sim_log_clear();
+    CHECK(!comb_transport_enabled(0));
+    comb_log_u8(0, 0x41);
+    CHECK_EQ_U64(comb_swo_sim_accesses(), 0u);
 }
 
 /* ---- after a clock change ------------------------------------------------ */
 
+/* The documented order (comb/swo.h): flush at the old clock, change the
+ * clock, then comb_swo_set_clock. */
 static void test_set_clock(void)
 {
     fresh();
-    /* before init: computed and checked, nothing written */
-    CHECK_EQ_U64(comb_swo_set_clock(8000000u, 2000000u), COMB_SWO_OK);
+    /* before init: an error, even for a valid rate, and nothing touched */
+    CHECK_EQ_U64(comb_swo_set_clock(8000000u, 2000000u), COMB_SWO_ERR_NOT_INIT);
+    CHECK_EQ_U64(comb_swo_set_clock(8000000u, 0u), COMB_SWO_ERR_NOT_INIT);
     CHECK_EQ_U64(comb_swo_sim_accesses(), 0u);
+    CHECK_EQ_U64(comb_swo_wait_cycles(), 0u);
 
     CHECK_EQ_U64(comb_swo_init(8000000u, 2000000u), COMB_SWO_OK); /* e.g. HSI at reset */
     CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_TPIU_ACPR), 3u);
     CHECK_EQ_U64(comb_swo_wait_cycles(), 800u * 4u);
+
+    /* 1. flush before the change: the old clock's bound (800 bit times of 4
+     * cycles; CYCCNT advances 10 per read, one CYCCNT read per TCR poll) */
     comb_swo_sim_log_clear();
+    comb_swo_sim_tcr_busy(COMB_SWO_SIM_FOREVER);
+    CHECK(!comb_transport_flush());
+    uint64_t a = comb_swo_sim_accesses();
+    CHECK(a >= 2u * (800u * 4u / 10u) && a <= 2u * (800u * 4u / 10u) + 4u);
     comb_swo_sim_tcr_busy(3u);
-    CHECK_EQ_U64(comb_swo_set_clock(72000000u, 2000000u), COMB_SWO_OK); /* PLL on */
+    CHECK(comb_transport_flush());
+
+    /* 2. the clock changes (PLL on), 3. set_clock: TPIU_ACPR and nothing
+     * else, no flush of its own (not one ITM_TCR read) */
+    comb_swo_sim_log_clear();
+    comb_swo_sim_tcr_busy(COMB_SWO_SIM_FOREVER);
+    CHECK_EQ_U64(comb_swo_set_clock(72000000u, 2000000u), COMB_SWO_OK);
     static const comb_swo_sim_write want[] = {{COMB_REG_TPIU_ACPR, 35u}};
     CHECK(writes_equal(want, 1));
-    CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_ITM_TCR) & COMB_ITM_TCR_BUSY, 0u);
+    CHECK_EQ_U64(comb_swo_sim_accesses(), 1u);
+    CHECK_EQ_U64(comb_swo_sim_get(COMB_REG_TPIU_ACPR), 35u);
     CHECK_EQ_U64(comb_swo_wait_cycles(), 800u * 36u);
+    /* the next flush waits the new clock's bound */
+    comb_swo_sim_log_clear();
+    CHECK(!comb_transport_flush());
+    a = comb_swo_sim_accesses();
+    CHECK(a >= 2u * (800u * 36u / 10u) && a <= 2u * (800u * 36u / 10u) + 4u);
+    comb_swo_sim_tcr_busy(0u);
 
     /* an impossible rate for the new clock: error, nothing written, old
      * settings kept */

@@ -841,6 +841,72 @@ static void test_ack_unwritable(const struct vector *hello)
     unlink(path);
 }
 
+/* The commit schedule (capture.h) keeps the documented bound whatever the
+ * input does. A simulated capture loop, using the two functions as
+ * capture_run.c does: each read ends anywhere within the timeout it was given
+ * (data may come at any time, or none), feeding what came and a commit each
+ * take up to the slack the schedule leaves. Every gap between the ends of two
+ * commits stays within COMB_CAPTURE_COMMIT_BOUND_NS; with the old fixed
+ * 100 ms wait it did not (up to 350 ms). */
+static uint64_t lcg(uint64_t *x)
+{
+    *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+    return *x >> 33;
+}
+
+static int64_t max_commit_gap(bool capped, uint64_t seed)
+{
+    const int64_t ms = 1000000;
+    const int64_t slack = COMB_CAPTURE_COMMIT_BOUND_NS - COMB_CAPTURE_COMMIT_EVERY_NS; /* feed + commit */
+    int64_t now = 0, last = 0, worst = 0;
+    bool timeouts_ok = true;
+    for (int i = 0; i < 200000; i++) {
+        int timeout = capped ? comb_capture_read_timeout_ms(now, last, 100) : 100;
+        timeouts_ok &= timeout >= 0 && timeout <= 100;
+        /* the read returns after 0..timeout ms (+1 ms of scheduling), often at the full timeout */
+        int64_t full = (int64_t)timeout * ms;
+        int64_t waited = lcg(&seed) % 3 == 0 ? full : (int64_t)(lcg(&seed) % (uint64_t)(full + 1));
+        now += waited + (int64_t)(lcg(&seed) % (uint64_t)ms);
+        int64_t feed = (int64_t)(lcg(&seed) % (uint64_t)(slack / 2)); /* feeding what came */
+        now += feed;
+        bool due = capped ? comb_capture_commit_due(now, last) : now - last >= COMB_CAPTURE_COMMIT_BOUND_NS;
+        if (due) {
+            now += (int64_t)(lcg(&seed) % (uint64_t)(slack / 2 - 2 * ms)); /* the commit */
+            if (now - last > worst)
+                worst = now - last;
+            last = now;
+        }
+    }
+    CHECK(timeouts_ok);
+    return worst;
+}
+
+static void test_commit_schedule(void)
+{
+    /* the functions themselves */
+    const int64_t ms = 1000000;
+    CHECK(!comb_capture_commit_due(0, 0));
+    CHECK(!comb_capture_commit_due(COMB_CAPTURE_COMMIT_EVERY_NS - 1, 0));
+    CHECK(comb_capture_commit_due(COMB_CAPTURE_COMMIT_EVERY_NS, 0));
+    CHECK(comb_capture_read_timeout_ms(0, 0, 100) == 100);
+    CHECK(comb_capture_read_timeout_ms(150 * ms, 0, 100) == 50);
+    CHECK(comb_capture_read_timeout_ms(150 * ms + 1, 0, 100) == 50); /* rounded up: ends at or after the due point */
+    CHECK(comb_capture_read_timeout_ms(199 * ms + 1, 0, 100) == 1);
+    CHECK(comb_capture_read_timeout_ms(COMB_CAPTURE_COMMIT_EVERY_NS, 0, 100) == 0);
+    CHECK(comb_capture_read_timeout_ms(COMB_CAPTURE_COMMIT_EVERY_NS + 5 * ms, 0, 100) == 0);
+    CHECK(comb_capture_read_timeout_ms(10 * ms, 0, 20) == 20);
+    CHECK(COMB_CAPTURE_COMMIT_EVERY_NS < COMB_CAPTURE_COMMIT_BOUND_NS);
+
+    /* the loop built from them */
+    for (uint64_t seed = 1; seed <= 5; seed++) {
+        int64_t gap = max_commit_gap(true, seed);
+        CHECK(gap <= COMB_CAPTURE_COMMIT_BOUND_NS);
+        CHECK(gap >= COMB_CAPTURE_COMMIT_EVERY_NS); /* commits are not more frequent than planned */
+    }
+    /* the simulation can tell: a fixed wait before a commit at 250 ms overshoots */
+    CHECK(max_commit_gap(false, 1) > COMB_CAPTURE_COMMIT_BOUND_NS);
+}
+
 int main(void)
 {
     test_tmp_init("capture");
@@ -861,6 +927,7 @@ int main(void)
     test_outputs();
     test_ack(hello);
     test_ack_unwritable(hello);
+    test_commit_schedule();
 
     {
         sqlite3 *db;

@@ -290,6 +290,122 @@ static void test_parse_time(const char *path, const char *path_no_hz)
     CHECK(strstr(err, "No such file") != NULL);
 }
 
+/* A `dropped` event (other_event) at the next seq/offset. */
+static void add_dropped(test_db *db)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO other_event(session, seq, offset, port, type, name, ts, depth, fields)"
+             " VALUES (%lld, %lld, %lld, 31, 1, 'dropped', NULL, 0, '{\"packets\":3}')",
+             (long long)db->session, (long long)db->seq, (long long)db->seq);
+    db->seq++;
+    CHECK(sqlite3_exec(db->db, sql, NULL, NULL, NULL) == SQLITE_OK);
+}
+
+/* After a capture loss the plots' pairing forgets what was pending, as the
+ * latency table's model does: both count the same samples. */
+static void test_loss_agrees_with_report(void)
+{
+    char path[600], err[700];
+    test_tmp_path(path, sizeof path, "loss.db");
+    test_db db;
+    test_db_open(&db, path, 1000000, 0);
+    test_db_sched(&db, "wakeup", 10, 1, 255, -1);
+    add_dropped(&db); /* the wakeup at 10 may not be the one served at 50 */
+    test_db_sched(&db, "enter", 50, 1, -1, -1);
+    test_db_sched(&db, "exit", 60, 1, -1, -1);
+    test_db_sched(&db, "wakeup", 100, 1, 255, -1);
+    test_db_sched(&db, "enter", 105, 1, -1, -1);
+    test_db_sched(&db, "exit", 110, 1, -1, -1);
+    test_db_sched(&db, "wakeup", 190, 2, 1, -1);
+    test_db_sched(&db, "enter", 200, 2, -1, -1);
+    add_dropped(&db); /* the run of thread 2 is cut: its exit may belong to a lost enter */
+    test_db_sched(&db, "exit", 230, 2, -1, -1);
+    test_db_sched(&db, "wakeup", 240, 2, 255, -1);
+    test_db_sched(&db, "enter", 247, 2, -1, -1);
+    test_db_sched(&db, "exit", 250, 2, -1, -1);
+    test_db_close(&db);
+
+    comb_dash *d;
+    CHECK(comb_dash_open(path, 0, &d, err, sizeof err) == 0);
+    comb_dash_sched s;
+    CHECK(comb_dash_sched_run(d, NULL, NULL, &s, err, sizeof err) == 0);
+    CHECK_EQ_U64(s.nthreads, 2);
+    const comb_dash_thread *t1 = &s.threads[0], *t2 = &s.threads[1];
+    CHECK_EQ_U64(t1->latency.count, 1); /* 40 is forgotten, 5 stays */
+    CHECK_EQ_U64(t1->latency.max, 5);
+    CHECK_EQ_U64(t1->run_time.count, 2);
+    CHECK_EQ_U64(t2->latency.count, 2);
+    CHECK_EQ_U64(t2->run_time.count, 1); /* 200 -> 230 crosses the loss */
+    CHECK_EQ_U64(t2->run_time.max, 3);
+    comb_sched_session info;
+    comb_sched_result r;
+    CHECK(comb_sched_session_report(path, 0, &info, &r, err, sizeof err) == 0);
+    CHECK_EQ_U64(r.problems.dropped_events, 2);
+    CHECK_EQ_U64(r.nthreads, 2);
+    for (size_t i = 0; i < r.nthreads; i++) {
+        const comb_dash_thread *mine = r.threads[i].thr == 1 ? t1 : t2;
+        CHECK_EQ_U64(r.threads[i].latency.count, mine->latency.count);
+        CHECK_EQ_U64(r.threads[i].latency.min, mine->latency.min);
+        CHECK_EQ_U64(r.threads[i].latency.p50, mine->latency.p50);
+        CHECK_EQ_U64(r.threads[i].latency.max, mine->latency.max);
+        CHECK_EQ_U64(r.threads[i].run_time.count, mine->run_time.count);
+    }
+    comb_sched_result_free(&r);
+    comb_dash_sched_free(&s);
+    comb_dash_close(d);
+    test_remove_db(path);
+}
+
+/* A window with more rows than the limit is cut where the limit is reached,
+ * and says so, instead of thinning the rows it keeps. */
+static void test_timeline_cut(void)
+{
+    char path[600], err[700];
+    test_tmp_path(path, sizeof path, "cut.db");
+    test_db db;
+    test_db_open(&db, path, 1000000, 0);
+    int64_t ts = 0;
+    for (int i = 0; i < COMB_DASH_TIMELINE_MAX_ROWS / 2 + 100; i++) { /* 3 events, 2 rows each */
+        test_db_sched(&db, "wakeup", ts += 2, 1, 255, -1);
+        test_db_sched(&db, "enter", ts += 2, 1, -1, -1);
+        test_db_sched(&db, "exit", ts += 2, 1, -1, -1);
+    }
+    test_db_close(&db);
+    comb_dash *d;
+    CHECK(comb_dash_open(path, 0, &d, err, sizeof err) == 0);
+    FILE *f = tmpfile();
+    comb_dash_window w;
+    CHECK(comb_dash_timeline_csv(d, NULL, true, 0, true, ts, f, &w, err, sizeof err) == 0);
+    CHECK(w.truncated);
+    CHECK(w.asked_to == ts && w.to < ts && w.to > 0);
+    CHECK_EQ_U64(w.runs + w.wakeups, COMB_DASH_TIMELINE_MAX_ROWS);
+    /* every row ends inside the window drawn */
+    char *c = slurp(f);
+    double last = 0;
+    for (char *line = strchr(c, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        double a, b;
+        CHECK(sscanf(strchr(strchr(line, ',') + 1, ',') + 1, "%lf,%lf", &a, &b) == 2);
+        if (b > last)
+            last = b;
+    }
+    CHECK(last <= comb_dash_time(comb_dash_info_of(d), w.to) + 1e-12);
+    free(c);
+    fclose(f);
+    char note[400];
+    comb_dash_window_note(comb_dash_info_of(d), &w, note, sizeof note);
+    CHECK(strstr(note, "holds more than 50000") && strstr(note, "narrow it with --from/--to"));
+    /* a narrower window is whole */
+    f = tmpfile();
+    CHECK(comb_dash_timeline_csv(d, NULL, true, 0, true, 6000, f, &w, err, sizeof err) == 0);
+    CHECK(!w.truncated && w.to == 6000 && w.asked_to == 6000);
+    comb_dash_window_note(comb_dash_info_of(d), &w, note, sizeof note);
+    CHECK(note[0] == 0);
+    fclose(f);
+    comb_dash_close(d);
+    test_remove_db(path);
+}
+
 int main(void)
 {
     test_tmp_init("dashsched");
@@ -312,6 +428,8 @@ int main(void)
     test_timeline(path);
     test_log_rate(path);
     test_parse_time(path, path2);
+    test_loss_agrees_with_report();
+    test_timeline_cut();
     test_remove_db(path);
     test_remove_db(path2);
     test_tmp_done();

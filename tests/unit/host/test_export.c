@@ -219,6 +219,46 @@ static void test_perfetto(const char *path)
     comb_dash_close(d);
 }
 
+/* Thread numbers are 16 bits: thread 256 gets its own track, not thread 0's. */
+static void test_perfetto_wide_threads(void)
+{
+    char path[600], err[700];
+    test_tmp_path(path, sizeof path, "wide.db");
+    test_db db;
+    test_db_open(&db, path, 1000000, 0);
+    test_db_sched(&db, "enter", 10, 0, -1, -1);
+    test_db_sched(&db, "exit", 20, 0, -1, -1);
+    test_db_sched(&db, "wakeup", 25, 256, 0, -1);
+    test_db_sched(&db, "enter", 30, 256, -1, -1);
+    test_db_sched(&db, "exit", 40, 256, -1, -1);
+    test_db_sched(&db, "wakeup", 45, 255, 255, -1); /* thread 255 woken from thread mode: two tracks */
+    test_db_sched(&db, "enter", 50, 255, -1, -1);
+    test_db_sched(&db, "exit", 60, 255, -1, -1);
+    test_db_close(&db);
+    comb_dash *d;
+    CHECK(comb_dash_open(path, 0, &d, err, sizeof err) == 0);
+    FILE *f = tmpfile();
+    comb_perfetto_stats st;
+    CHECK(comb_export_perfetto(d, f, &st, err, sizeof err) == 0);
+    CHECK_EQ_U64(st.runs, 3);
+    CHECK_EQ_U64(st.unmatched, 0);
+    char *s = slurp(f);
+    CHECK(strstr(s, "{\"ph\":\"B\",\"ts\":10.000,\"pid\":1,\"tid\":1,") != NULL);
+    CHECK(strstr(s, "{\"ph\":\"B\",\"ts\":30.000,\"pid\":1,\"tid\":257,") != NULL);
+    CHECK(strstr(s, "{\"ph\":\"B\",\"ts\":50.000,\"pid\":1,\"tid\":256,") != NULL);
+    CHECK(strstr(s, "{\"ph\":\"s\",\"ts\":45.000,\"pid\":1,\"tid\":65537,") != NULL);
+    CHECK(strstr(s, "\"tid\":257,\"name\":\"thread_name\",\"args\":{\"name\":\"thread 256\"}") != NULL);
+    CHECK(strstr(s, "\"tid\":1,\"name\":\"thread_name\",\"args\":{\"name\":\"thread 0\"}") != NULL);
+    CHECK(strstr(s, "\"tid\":65537,\"name\":\"thread_name\",\"args\":{\"name\":\"thread mode / other interrupts\"}") !=
+          NULL);
+    /* no slice of thread 256 lands on thread 0's track */
+    CHECK(strstr(s, "{\"ph\":\"B\",\"ts\":30.000,\"pid\":1,\"tid\":1,") == NULL);
+    free(s);
+    fclose(f);
+    comb_dash_close(d);
+    test_remove_db(path);
+}
+
 int main(void)
 {
     test_tmp_init("export");
@@ -228,6 +268,7 @@ int main(void)
     test_csv_fields();
     test_tables(path);
     test_perfetto(path);
+    test_perfetto_wide_threads();
     test_remove_db(path);
     test_tmp_done();
     return check_finish("test_export");

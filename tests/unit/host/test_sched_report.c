@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "comb/sched_model.h"
+#include "comb/sched_outliers.h"
 #include "comb/sched_report.h"
 
 #define T 0xFF /* from_thr: thread mode */
@@ -310,13 +311,20 @@ static void test_fibers(void)
     comb_sched_report_text(&r, &c, &sb);
     CHECK(strstr(comb_sb_str(&sb), "\n  1 0x20000200 -                     1       0       1 196078.4 196078.4 196078.4"
                                    "   19.6% 196078.4\n") != NULL);
+    /* each row's second line: the same times in core cycles (here 1 per tick) */
+    CHECK(strstr(comb_sb_str(&sb), "   19.6% 196078.4\n                 cycles                                      50"
+                                   "       50       50               50\n") != NULL);
+    CHECK(strstr(comb_sb_str(&sb), "\n      cycles                        5        8        8       40       80       80"
+                                   "               80\n") != NULL);
+    CHECK(max_columns(comb_sb_str(&sb)) <= 100);
     comb_sb_free(&sb);
-    /* names: whole in JSON; cut to 15 columns in tables, keeping an offset */
+    /* names: whole in JSON; cut to 15 columns in tables, one style: the same
+     * symbol head with or without an offset, the offset kept */
     c.thread_name = long_thread_name;
     c.fiber_name = long_fiber_name;
     comb_sched_report_text(&r, &c, &sb);
-    CHECK(strstr(comb_sb_str(&sb), "\n  1 thread_number_~        2 ") != NULL);
-    CHECK(strstr(comb_sb_str(&sb), "\n  1 0x20000100 a_very_lon~+0x0       2       1       1 ") != NULL);
+    CHECK(strstr(comb_sb_str(&sb), "\n  1 thread_n~              2 ") != NULL);
+    CHECK(strstr(comb_sb_str(&sb), "\n  1 0x20000100 a_very_l~+0x0         2       1       1 ") != NULL);
     comb_sb_free(&sb);
     comb_sched_report_json(&r, &c, &sb);
     CHECK(strstr(comb_sb_str(&sb), "{\"thr\":1,\"name\":\"thread_number_1_with_a_long_name\",") != NULL);
@@ -606,6 +614,102 @@ static void test_truncated_and_damaged(void)
     comb_sched_result_free(&r);
 }
 
+/* A damaged trace in stream order (offset = 10 x position): thread 1 runs
+ * 100 ticks every 1000 from tick 10,000,000, 20 times, with an idle gap of
+ * 5,000,000 ticks before run 10 (a step, not an outlier); in run 5 thread 2
+ * preempts fiber F between its stamp and its emission (F's resume, stamped
+ * at +15, comes after thread 2's events: a reordering, not an outlier). Two
+ * stamps are corrupted: run 3's exit reads 1509984623 (the spike that made
+ * a 2.4 ms span 60.4 s) and run 14's enter reads 1000 (a high bit cleared).
+ * Both are found, nothing else; without them the span and the runs are right. */
+static void test_ts_outliers(void)
+{
+    ev v[80];
+    size_t n = 0, spike = 0, dip = 0;
+    for (uint64_t k = 0; k < 20; k++) {
+        uint64_t base = 10000000 + 1000 * k + (k >= 10 ? 5000000 : 0);
+        v[n++] = (ev){W, base, 1, 0};
+        if (k == 14)
+            dip = n;
+        v[n++] = (ev){EN, k == 14 ? 1000 : base + 10, 1, 0};
+        if (k == 5) {
+            v[n++] = (ev){W, base + 20, 2, 0};
+            v[n++] = (ev){EN, base + 21, 2, 0};
+            v[n++] = (ev){EX, base + 60, 2, 0};
+            v[n++] = (ev){FR, base + 15, 1, 0xF0}; /* stamped before thread 2 came */
+            v[n++] = (ev){FY, base + 80, 1, 0xF0};
+        }
+        if (k == 3)
+            spike = n;
+        v[n++] = (ev){EX, k == 3 ? 1509984623u : base + 110, 1, 0};
+    }
+    comb_sched_outliers *o = comb_sched_outliers_new(25000); /* 1 ms at 25 MHz */
+    CHECK(o != NULL);
+    for (size_t i = 0; i < n; i++)
+        CHECK(comb_sched_outliers_feed(o, v[i].ts, 10 * i) == 0);
+    uint64_t *bad;
+    size_t nbad;
+    CHECK(comb_sched_outliers_finish(o, &bad, &nbad) == 0);
+    CHECK_EQ_U64(nbad, 2);
+    if (nbad == 2) {
+        CHECK_EQ_U64(bad[0], 10 * spike);
+        CHECK_EQ_U64(bad[1], 10 * dip);
+    }
+    /* the report's second pass: the rest in time order (ts, then offset) */
+    ev kept[80];
+    size_t nk = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i != spike && i != dip)
+            kept[nk++] = v[i];
+    for (size_t i = 1; i < nk; i++) /* insertion sort by ts, stable */
+        for (size_t j = i; j > 0 && kept[j - 1].ts > kept[j].ts; j--) {
+            ev t = kept[j];
+            kept[j] = kept[j - 1];
+            kept[j - 1] = t;
+        }
+    comb_sched_result r = run(kept, nk);
+    CHECK_EQ_U64(r.first_ts, 10000000);
+    CHECK_EQ_U64(r.last_ts, 10000000 + 19000 + 5000000 + 110);
+    const comb_sched_thread *t1 = thread(&r, 1);
+    CHECK_EQ_U64(t1->runs, 19);                  /* run 14's enter is gone */
+    CHECK_EQ_U64(t1->run_time.max, 110 - 10);    /* no run of a minute */
+    CHECK_EQ_U64(r.problems.open_at_end + r.problems.out_of_order, 0);
+    check_stats(&thread(&r, 2)->run_time, 1, 39, 39, 39, 39, 39);
+    CHECK(fiber(&r, 1, 0xF0)->run_time.count == 1);
+    comb_sched_result_free(&r);
+    free(bad);
+
+    /* the same stream untouched: no outliers */
+    o = comb_sched_outliers_new(25000);
+    for (size_t i = 0; i < n; i++)
+        CHECK(comb_sched_outliers_feed(o, i == spike ? v[i - 1].ts + 100 : i == dip ? v[i - 1].ts + 10 : v[i].ts,
+                                       10 * i) == 0);
+    CHECK(comb_sched_outliers_finish(o, &bad, &nbad) == 0);
+    CHECK_EQ_U64(nbad, 0);
+    CHECK(bad == NULL);
+    /* a lone stamp at either end of the stream is never taken for one */
+    o = comb_sched_outliers_new(10);
+    const uint64_t ends[] = {5, 1000, 1010, 1020, 1030, 900000000};
+    for (size_t i = 0; i < 6; i++)
+        CHECK(comb_sched_outliers_feed(o, ends[i], i) == 0);
+    CHECK(comb_sched_outliers_finish(o, &bad, &nbad) == 0);
+    CHECK_EQ_U64(nbad, 0);
+    /* the report: counted in the total, JSON and a warning */
+    r = run(NULL, 0);
+    r.problems.ts_outliers = 2;
+    CHECK_EQ_U64(comb_sched_problem_total(&r.problems), 2);
+    comb_sched_report_context ctx = {.session = 1, .core_hz = 25000000, .ts_hz = 25000000};
+    comb_strbuf sb = {0};
+    comb_sched_report_json(&r, &ctx, &sb);
+    CHECK(strstr(comb_sb_str(&sb), "\"skipped_rows\":0,\"ts_outliers\":2,") != NULL);
+    comb_sb_free(&sb);
+    comb_sched_report_text(&r, &ctx, &sb);
+    CHECK(strstr(comb_sb_str(&sb), "warning: 2 events with a timestamp far out of line") != NULL);
+    CHECK(max_columns(comb_sb_str(&sb)) <= 100);
+    comb_sb_free(&sb);
+    comb_sched_result_free(&r);
+}
+
 /* Nearest rank: rank ceil(P n / 100). */
 static void test_percentiles(void)
 {
@@ -672,6 +776,7 @@ int main(void)
     test_hardware_entries();
     test_fibers();
     test_truncated_and_damaged();
+    test_ts_outliers();
     test_same_tick();
     test_same_tick_random();
     test_random_garbage();

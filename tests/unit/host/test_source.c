@@ -1,12 +1,16 @@
 /*
  * Byte sources (source.h): spec parsing and error messages, and reading,
  * timeouts, end of stream and writing back for file:, -, unix:, tcp: and
- * serial: (on a pty).
+ * serial: (on a pty: through a symlink with a non-standard rate, exclusive
+ * use, the other end vanishing while a read waits).
  */
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname */
 #endif
 #include <arpa/inet.h>
+#include <asm/termbits.h> /* termios2: the line rate a pty was given (no <termios.h> with it) */
+#include <pthread.h>
+#include <sys/ioctl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -449,6 +453,118 @@ static void test_pty(void)
     close(m);
 }
 
+static int open_pty(void)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m >= 0 && (grantpt(m) != 0 || unlockpt(m) != 0 || !ptsname(m))) {
+        close(m);
+        return -1;
+    }
+    return m;
+}
+
+/* A device named through a symlink (/dev/serial/by-id/...) gets its rate: the
+ * pty stores what was set, so the slave's termios2 (read through the master)
+ * shows the non-standard 2,250,000 baud. */
+static void test_pty_symlink_rate(void)
+{
+    int m = open_pty();
+    CHECK(m >= 0);
+    if (m < 0)
+        return;
+    char link[4096], spec[4200], err[256] = "";
+    snprintf(link, sizeof link, "%s/by-id-adapter", test_tmp_dir());
+    unlink(link);
+    CHECK(symlink(ptsname(m), link) == 0);
+    const unsigned rates[] = {2250000, 115200, 12000000};
+    for (unsigned i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        snprintf(spec, sizeof spec, "serial:%s@%u", link, rates[i]);
+        comb_source *src = NULL;
+        CHECK(comb_source_open(spec, &src, err, sizeof err) == 0);
+        if (!src) {
+            fprintf(stderr, "  %s: %s\n", spec, err);
+            continue;
+        }
+        struct termios2 t;
+        CHECK(ioctl(m, TCGETS2, &t) == 0);
+        CHECK(t.c_ospeed == rates[i] && t.c_ispeed == rates[i]);
+        CHECK((t.c_cflag & CSIZE) == CS8 && !(t.c_cflag & (PARENB | CSTOPB)) && !(t.c_lflag & ICANON));
+        /* and it reads */
+        uint8_t b[4];
+        CHECK(write(m, "abc", 3) == 3);
+        CHECK(read_exactly(src, b, 3, 2000) == 3 && memcmp(b, "abc", 3) == 0);
+        comb_source_close(src);
+    }
+    /* a dangling link: missing, named as the user wrote it */
+    unlink(link);
+    CHECK(symlink("/dev/comb-no-such-tty", link) == 0);
+    snprintf(spec, sizeof spec, "serial:%s@115200", link);
+    char want[4200];
+    snprintf(want, sizeof want, "serial:%s: cannot open: No such file", link);
+    bad_spec(spec, want, NULL);
+    unlink(link);
+    close(m);
+}
+
+/* Linux does not lock ttys: comb does (flock + TIOCEXCL), so a second capture
+ * of the same device fails with one line, and the device is free again after close. */
+static void test_pty_busy(void)
+{
+    int m = open_pty();
+    CHECK(m >= 0);
+    if (m < 0)
+        return;
+    char spec[128], want[160], err[256] = "";
+    snprintf(spec, sizeof spec, "serial:%s@115200", ptsname(m));
+    comb_source *a = NULL, *b = NULL;
+    CHECK(comb_source_open(spec, &a, err, sizeof err) == 0);
+    snprintf(want, sizeof want, "serial:%s: busy (another program has it open)", ptsname(m));
+    bad_spec(spec, want, NULL);
+    comb_source_close(a);
+    CHECK(comb_source_open(spec, &b, err, sizeof err) == 0);
+    if (b)
+        comb_source_close(b);
+    close(m);
+}
+
+static void *close_later(void *arg)
+{
+    struct timespec d = {0, 200 * 1000 * 1000};
+    nanosleep(&d, NULL);
+    close(*(int *)arg);
+    return NULL;
+}
+
+/* The device goes while a read waits (a USB-UART unplugged; here the pty's
+ * master closes): the waiting read ends the stream (-1) instead of timing out
+ * with 0 and leaving the capture to spin on a dead tty. */
+static void test_pty_vanishes_during_read(void)
+{
+    int m = open_pty();
+    CHECK(m >= 0);
+    if (m < 0)
+        return;
+    char spec[128], err[256] = "";
+    snprintf(spec, sizeof spec, "serial:%s@2250000", ptsname(m));
+    comb_source *src = NULL;
+    CHECK(comb_source_open(spec, &src, err, sizeof err) == 0);
+    if (!src) {
+        close(m);
+        return;
+    }
+    CHECK(write(m, "xy", 2) == 2);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, close_later, &m) == 0);
+    uint8_t buf[16];
+    /* the bytes sent before are still delivered, then the end; the long timeout
+     * is never reached (a 0 here would mean "still waiting") */
+    CHECK(read_exactly(src, buf, 2, 5000) == 2 && memcmp(buf, "xy", 2) == 0);
+    CHECK(comb_source_read(src, buf, sizeof buf, 30000, err, sizeof err) == -1);
+    CHECK(comb_source_read(src, buf, sizeof buf, 30000, err, sizeof err) == -1); /* and stays ended */
+    pthread_join(th, NULL);
+    comb_source_close(src);
+}
+
 int main(void)
 {
     test_tmp_init("source");
@@ -459,6 +575,9 @@ int main(void)
     test_unix();
     test_tcp();
     test_pty();
+    test_pty_symlink_rate();
+    test_pty_busy();
+    test_pty_vanishes_during_read();
     test_tmp_done();
     return check_finish("test_source");
 }

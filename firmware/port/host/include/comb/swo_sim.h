@@ -5,7 +5,9 @@
  *
  * What it models, as the hardware does it:
  *   - ITM, DWT and TPIU ignore writes and read 0 until DEMCR.TRCENA is set;
- *   - ITM_TCR, ITM_TER and ITM_TPR ignore writes until ITM_LAR is unlocked;
+ *   - ITM_TCR, ITM_TER and ITM_TPR ignore writes until ITM_LAR is unlocked,
+ *     and the DWT's registers until DWT_LAR is (as on Cortex-M7, the
+ *     strictest core: Cortex-M3/M4 have no DWT lock);
  *   - ITM_TCR.BUSY reads 1 while the test says so;
  *   - DWT_CYCCNT advances by a step at every read while DWT_CTRL.CYCCNTENA;
  *   - a stimulus port reads 1 (FIFOREADY), or 0 while the test makes the
@@ -34,7 +36,7 @@ typedef struct {
     uint32_t value;
 } comb_swo_sim_packet;
 
-/* Power-on state: every register 0, ITM locked, CYCCNT step 10, FIFO ready,
+/* Power-on state: every register 0, ITM and DWT locked, CYCCNT step 10, FIFO ready,
  * monitor closed, logs and counters empty. */
 void comb_swo_sim_reset(void);
 
