@@ -35,8 +35,8 @@
 
 #include <sqlite3.h>
 
+#include "bench_db.h"
 #include "bench_gen.h"
-#include "comb/session_store.h"
 
 #define THREADS 8
 #define LIVE_MAX 4096
@@ -45,22 +45,19 @@
 extern char **environ;
 
 typedef struct gen {
-    sqlite3_stmt *sched, *heap, *log;
+    bench_db *db;
+    sqlite3_stmt *heap, *log;
     uint64_t rng, ts, offset, seq, events, log_lines;
     uint64_t requests; /* heap events with a size */
     uint64_t heap_events, sched_events;
     uint32_t live[LIVE_MAX];
     unsigned nlive;
     uint32_t next_ptr;
-    int failed;
 } gen;
 
 static uint64_t next(gen *g)
 {
-    g->rng ^= g->rng << 13;
-    g->rng ^= g->rng >> 7;
-    g->rng ^= g->rng << 17;
-    return g->rng;
+    return bench_db_rand(&g->rng);
 }
 
 static void advance(gen *g)
@@ -73,9 +70,7 @@ static void advance(gen *g)
         sqlite3_bind_int(st, 2, (int)(next(g) % 3));
         sqlite3_bind_int64(st, 3, 1700000000000000000LL + (int64_t)g->ts * 40);
         sqlite3_bind_text(st, 4, "sensor 17: reading 1234 ok", -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            g->failed = 1;
-        sqlite3_reset(st);
+        bench_db_step(g->db, st);
     }
 }
 
@@ -83,23 +78,7 @@ static void sched(gen *g, const char *kind, unsigned thr, int from, uint32_t fib
 {
     advance(g);
     g->sched_events++;
-    sqlite3_stmt *st = g->sched;
-    sqlite3_bind_int64(st, 1, (int64_t)g->seq++);
-    sqlite3_bind_int64(st, 2, (int64_t)g->offset);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (int64_t)g->ts);
-    sqlite3_bind_int(st, 5, (int)thr);
-    if (from >= 0)
-        sqlite3_bind_int(st, 6, from);
-    else
-        sqlite3_bind_null(st, 6);
-    if (fiber)
-        sqlite3_bind_int64(st, 7, fiber);
-    else
-        sqlite3_bind_null(st, 7);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        g->failed = 1;
-    sqlite3_reset(st);
+    bench_db_sched(g->db, g->seq++, g->offset, kind, g->ts, thr, from, fiber);
 }
 
 static void heap_op(gen *g)
@@ -125,9 +104,7 @@ static void heap_op(gen *g)
         g->live[g->nlive++] = ptr;
         g->requests++;
     }
-    if (sqlite3_step(st) != SQLITE_DONE)
-        g->failed = 1;
-    sqlite3_reset(st);
+    bench_db_step(g->db, st);
 }
 
 /* One activation of thread t, woken by `from`; recursion depth <= THREADS. */
@@ -252,44 +229,27 @@ int main(int argc, char **argv)
                 "    { block = \"256\", capacity = 4096 },\n    { block = \"512\", capacity = 4096 },\n]\n");
     fclose(lf);
 
-    char err[512];
-    comb_store *store;
-    if (comb_store_open(path, &store, err, sizeof err)) {
-        fprintf(stderr, "bench_dashboard: %s\n", err);
+    bench_db bd;
+    if (bench_db_open(&bd, "bench_dashboard", path))
         return 1;
-    }
-    sqlite3 *db = comb_store_handle(store);
-    gen g = {.rng = seed * 0x9E3779B97F4A7C15ull | 1, .ts = 1000};
+    gen g = {.db = &bd, .rng = seed * 0x9E3779B97F4A7C15ull | 1, .ts = 1000};
     double t0 = bench_now();
-    int ok = sqlite3_exec(db,
-                          "BEGIN; INSERT INTO session(started_at, source, settings, core_hz, ts_hz, start_ts)"
-                          " VALUES ('2025-01-01T00:00:00.000Z', 'bench_dashboard', '{}', 100000000, 25000000, 1000)",
-                          NULL, NULL, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(db,
-                                "INSERT INTO sched_event(session, seq, offset, kind, ts, thr, from_thr, fiber, depth)"
-                                " VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0)",
-                                -1, &g.sched, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(db,
+    bool ok = !bench_db_begin(&bd, true, 1000) &&
+              !bench_db_prepare(&bd,
                                 "INSERT INTO heap_event(session, seq, offset, kind, ts, ptr, old_ptr, size, old_size,"
                                 " caller, depth) VALUES (1, ?1, ?2, ?3, ?4, ?5, NULL, ?6, NULL, NULL, 0)",
-                                -1, &g.heap, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(db,
+                                &g.heap) &&
+              !bench_db_prepare(&bd,
                                 "INSERT INTO log_line(session, seq, port, host_ns, itm_ts, text)"
                                 " VALUES (1, ?, ?, ?, NULL, CAST(? AS BLOB))",
-                                -1, &g.log, NULL) == SQLITE_OK;
+                                &g.log);
     /* an activation adds at most 8 x 9 events: stop before it could overshoot */
-    while (ok && !g.failed && g.seq + THREADS * 9 <= events)
+    while (ok && !bd.failed && g.seq + THREADS * 9 <= events)
         activation(&g, (unsigned)(next(&g) % THREADS), 255);
-    sqlite3_finalize(g.sched);
     sqlite3_finalize(g.heap);
     sqlite3_finalize(g.log);
-    ok = ok && !g.failed && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
-    if (!ok) {
-        fprintf(stderr, "bench_dashboard: writing %s: %s\n", path, sqlite3_errmsg(db));
-        comb_store_close(store);
+    if (bench_db_commit(&bd, ok))
         return 1;
-    }
-    comb_store_close(store);
     double t_setup = bench_now() - t0;
     long long bytes = file_size(work, "session.db");
     printf("session: %" PRIu64 " events (%" PRIu64 " heap, %" PRIu64 " scheduler) and %" PRIu64

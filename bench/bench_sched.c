@@ -28,49 +28,29 @@
 
 #include <sqlite3.h>
 
+#include "bench_db.h"
 #include "bench_gen.h"
 #include "comb/sched_report.h"
 #include "comb/sched_session.h"
-#include "comb/session_store.h"
 
 #define THREADS 8
 
 typedef struct gen {
-    sqlite3_stmt *ins;
+    bench_db *db;
     uint64_t rng, ts, offset, seq, target;
     uint64_t runs[THREADS], resumes[THREADS * 2];
-    int failed;
 } gen;
 
 static uint64_t next(gen *g)
 {
-    g->rng ^= g->rng << 13;
-    g->rng ^= g->rng >> 7;
-    g->rng ^= g->rng << 17;
-    return g->rng;
+    return bench_db_rand(&g->rng);
 }
 
 static void emit(gen *g, const char *kind, unsigned thr, int from, uint32_t fiber)
 {
     g->ts += 1 + next(g) % 64;
     g->offset += 10 + next(g) % 6;
-    sqlite3_stmt *st = g->ins;
-    sqlite3_bind_int64(st, 1, (int64_t)g->seq++);
-    sqlite3_bind_int64(st, 2, (int64_t)g->offset);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (int64_t)g->ts);
-    sqlite3_bind_int(st, 5, (int)thr);
-    if (from >= 0)
-        sqlite3_bind_int(st, 6, from);
-    else
-        sqlite3_bind_null(st, 6);
-    if (fiber)
-        sqlite3_bind_int64(st, 7, fiber);
-    else
-        sqlite3_bind_null(st, 7);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        g->failed = 1;
-    sqlite3_reset(st);
+    bench_db_sched(g->db, g->seq++, g->offset, kind, g->ts, thr, from, fiber);
 }
 
 /* One activation of thread t, woken by `from`; recursion depth <= THREADS. */
@@ -126,34 +106,18 @@ int main(int argc, char **argv)
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/comb-bench-sched-%ld.db", dir, (long)getpid());
-    char err[512];
-    comb_store *store;
-    if (comb_store_open(path, &store, err, sizeof err)) {
-        fprintf(stderr, "bench_sched: %s\n", err);
+    bench_db bd;
+    if (bench_db_open(&bd, "bench_sched", path))
         return 1;
-    }
-    sqlite3 *db = comb_store_handle(store);
-    gen g = {.rng = seed * 0x9E3779B97F4A7C15ull | 1, .ts = 1000, .target = events};
+    gen g = {.db = &bd, .rng = seed * 0x9E3779B97F4A7C15ull | 1, .ts = 1000, .target = events};
     double t0 = bench_now();
-    int ok = sqlite3_exec(db,
-                          "BEGIN; INSERT INTO session(started_at, source, settings, core_hz, ts_hz)"
-                          " VALUES ('2025-01-01T00:00:00.000Z', 'bench_sched', '{}', 100000000, 25000000)",
-                          NULL, NULL, NULL) == SQLITE_OK &&
-             sqlite3_prepare_v2(db,
-                                "INSERT INTO sched_event(session, seq, offset, kind, ts, thr, from_thr, fiber, depth)"
-                                " VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0)",
-                                -1, &g.ins, NULL) == SQLITE_OK;
-    while (ok && !g.failed && g.seq + 3 * THREADS + 2 * THREADS <= events) /* stops before an activation could overshoot */
+    bool ok = !bench_db_begin(&bd, false, 0);
+    while (ok && !bd.failed && g.seq + 3 * THREADS + 2 * THREADS <= events) /* stops before an activation could overshoot */
         activation(&g, (unsigned)(next(&g) % THREADS), 255);
-    sqlite3_finalize(g.ins);
-    ok = ok && !g.failed && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
-    if (!ok) {
-        fprintf(stderr, "bench_sched: writing %s: %s\n", path, sqlite3_errmsg(db));
-        comb_store_close(store);
+    if (bench_db_commit(&bd, ok))
         return 1;
-    }
-    comb_store_close(store);
     double t_setup = bench_now() - t0;
+    char err[512];
     struct stat st;
     long long bytes = stat(path, &st) == 0 ? (long long)st.st_size : 0;
     printf("session: %" PRIu64 " scheduler events, %d threads, %d fibers, written in %.1f s; database %.1f MB\n",

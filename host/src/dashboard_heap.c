@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "comb/csv_text.h"
+#include "comb/heap_session.h"
 #include "comb/size_string.h"
 #include "dashboard_internal.h"
 
@@ -90,34 +91,6 @@ static void slice_finish(slicer *s, const comb_heap_usage *u)
     slice_take(s, u);
     for (unsigned j = s->cur + 1; j < s->n; j++)
         slice_write(s, j, u);
-}
-
-static void row_to_raw(sqlite3_stmt *st, comb_heap_raw *r, int *kind_ok)
-{
-    memset(r, 0, sizeof *r);
-    r->seq = sqlite3_column_int64(st, 0);
-    r->offset = (uint64_t)sqlite3_column_int64(st, 1);
-    const char *kind = (const char *)sqlite3_column_text(st, 2);
-    int k = kind ? comb_heap_kind_parse(kind) : -1;
-    *kind_ok = k >= 0;
-    r->kind = (uint8_t)(k < 0 ? 0 : k);
-    static const uint8_t flag[] = {COMB_HR_TS, COMB_HR_PTR, COMB_HR_OLD_PTR, COMB_HR_SIZE, COMB_HR_OLD_SIZE,
-                                   COMB_HR_CALLER};
-    for (int c = 0; c < 6; c++) {
-        if (sqlite3_column_type(st, 3 + c) == SQLITE_NULL)
-            continue;
-        int64_t v = sqlite3_column_int64(st, 3 + c);
-        r->has |= flag[c];
-        switch (c) {
-        case 0: r->ts = (uint64_t)v; break;
-        case 1: r->ptr = (uint32_t)v; break;
-        case 2: r->old_ptr = (uint32_t)v; break;
-        case 3: r->size = (uint32_t)v; break;
-        case 4: r->old_size = (uint32_t)v; break;
-        default: r->caller = (uint32_t)v; break;
-        }
-    }
-    r->depth = (uint8_t)sqlite3_column_int(st, 9);
 }
 
 static int top_sites(comb_dash *d, comb_dash_heap *h, char *err, size_t errlen)
@@ -205,22 +178,15 @@ int comb_dash_heap_run(comb_dash *d, const comb_heap_layout *layout, unsigned bu
         fputc('\n', usage_csv);
     }
     if (dash_prepare(d,
-                     "SELECT seq, offset, kind, ts, ptr, old_ptr, size, old_size, caller, depth FROM heap_event"
-                     " WHERE session = ?1 ORDER BY offset, seq",
+                     "SELECT " COMB_HEAP_SESSION_COLUMNS " FROM heap_event WHERE session = ?1 ORDER BY offset, seq",
                      &st, err, errlen))
         goto fail_stream;
     int rc;
     uint64_t row = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         comb_heap_raw r;
-        int kind_ok;
-        row_to_raw(st, &r, &kind_ok);
-        if (!kind_ok) {
-            const unsigned char *k = sqlite3_column_text(st, 2);
-            snprintf(err, errlen, "%s: session %lld: heap_event %lld has an unknown kind '%s'", d->path,
-                     (long long)info->id, (long long)r.seq, k ? (const char *)k : "NULL");
+        if (comb_heap_session_row(st, d->path, info->id, &r, err, errlen))
             goto fail_stream;
-        }
         row++;
         double x = h->timed ? comb_dash_time(info, (int64_t)r.ts) : (double)row;
         /* the builder only appends to t.ops (one or two per event) and keeps

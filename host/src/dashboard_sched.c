@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "comb/csv_text.h"
+#include "comb/sched_session.h"
 #include "dashboard_internal.h"
 
 #define CDF_STEPS 200 /* latency_cdf.csv: fractions 0, 1/200, ..., 1 */
@@ -119,19 +120,12 @@ static int sample(pairing *p, int what, unsigned thr, int64_t v)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The offsets where the capture may have lost events, ascending: `dropped`
- * events, ITM decode errors, port-30 trace errors and truncated events (the
- * same markers as comb_sched_session_report, host/src/sched_session.c; the
- * database is at the current schema, so `dropped` is in other_event). */
+/* The offsets where the capture may have lost events, ascending: the
+ * markers of comb_sched_session_report (comb_sched_loss_query). */
 static int loss_cursor(comb_dash *d, sqlite3_stmt **st, bool *more, int64_t *next, char *err, size_t errlen)
 {
-    if (dash_prepare(d,
-                     "SELECT offset FROM other_event WHERE session = ?1 AND name = 'dropped'"
-                     " UNION ALL SELECT offset FROM decode_error WHERE session = ?1"
-                     "  AND (layer = 'itm' OR (layer = 'trace' AND (port = 30 OR kind = 'truncated')))"
-                     " ORDER BY 1",
-                     st, err, errlen))
-        return -1;
+    if (comb_sched_loss_query(d->db, d->info.id, st))
+        return dash_sql_error(d, err, errlen);
     int rc = sqlite3_step(*st);
     *more = rc == SQLITE_ROW;
     *next = *more ? sqlite3_column_int64(*st, 0) : 0;

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sqlite3.h>
 
 #include "comb/dashboard_data.h"
+#include "comb/session_pick.h"
 #include "comb/session_store.h"
 #include "dashboard_internal.h"
 
@@ -56,36 +56,14 @@ static int load_info(comb_dash *d, int64_t id, char *err, size_t errlen)
 {
     comb_dash_info *i = &d->info;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(d->db, "SELECT min(id), max(id), count(*) FROM session", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return dash_sql_error(d, err, errlen);
-    }
-    i->first_id = sqlite3_column_int64(st, 0);
-    i->last_id = sqlite3_column_int64(st, 1);
-    int64_t count = sqlite3_column_int64(st, 2);
-    sqlite3_finalize(st);
-    if (count == 0) {
-        snprintf(err, errlen, "%s: the database holds no sessions", d->path);
+    comb_session_range range;
+    if (comb_session_pick(d->db, d->path, id,
+                          "SELECT id, source, started_at, ended_at, build_id, end_reason, settings, core_hz, ts_hz,"
+                          " start_ts FROM session WHERE id = ?",
+                          &st, &range, err, errlen))
         return -1;
-    }
-    if (id <= 0)
-        id = i->last_id;
-    if (sqlite3_prepare_v2(d->db,
-                           "SELECT id, source, started_at, ended_at, build_id, end_reason, settings, core_hz, ts_hz,"
-                           " start_ts FROM session WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return dash_sql_error(d, err, errlen);
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE)
-            return dash_sql_error(d, err, errlen);
-        snprintf(err, errlen, "%s: no session %lld (sessions %lld to %lld)", d->path, (long long)id,
-                 (long long)i->first_id, (long long)i->last_id);
-        return -1;
-    }
+    i->first_id = range.first;
+    i->last_id = range.last;
     i->id = sqlite3_column_int64(st, 0);
     copy_text(st, 1, i->source, sizeof i->source);
     copy_text(st, 2, i->started_at, sizeof i->started_at);
@@ -140,18 +118,13 @@ static int load_info(comb_dash *d, int64_t id, char *err, size_t errlen)
 int comb_dash_open(const char *db_path, int64_t id, comb_dash **out, char *err, size_t errlen)
 {
     *out = NULL;
-    struct stat stbuf;
-    if (stat(db_path, &stbuf)) {
-        snprintf(err, errlen, "%s: %s", db_path, strerror(errno));
-        return -1;
-    }
     comb_dash *d = calloc(1, sizeof *d);
     if (!d) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     snprintf(d->path, sizeof d->path, "%s", db_path);
-    if (comb_store_open(db_path, &d->store, err, errlen)) {
+    if (comb_session_db_open(db_path, &d->store, err, errlen)) {
         free(d);
         return -1;
     }

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sqlite3.h>
 
+#include "comb/session_pick.h"
 #include "comb/session_store.h"
 
 int comb_heap_session_parse_id(const char *arg, int64_t *id)
@@ -27,46 +27,55 @@ static void copy_text(sqlite3_stmt *st, int col, char *dst, size_t cap)
     snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
+int comb_heap_session_row(sqlite3_stmt *st, const char *db_path, int64_t session, comb_heap_raw *r, char *err,
+                          size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->seq = sqlite3_column_int64(st, 0);
+    r->offset = (uint64_t)sqlite3_column_int64(st, 1);
+    const char *kind = (const char *)sqlite3_column_text(st, 2);
+    int k = kind ? comb_heap_kind_parse(kind) : -1;
+    if (k < 0) {
+        snprintf(err, errlen, "%s: session %lld: heap_event %lld has an unknown kind '%s'", db_path,
+                 (long long)session, (long long)r->seq, kind ? kind : "NULL");
+        return -1;
+    }
+    r->kind = (uint8_t)k;
+    static const uint8_t flag[] = {COMB_HR_TS, COMB_HR_PTR, COMB_HR_OLD_PTR, COMB_HR_SIZE, COMB_HR_OLD_SIZE,
+                                   COMB_HR_CALLER};
+    for (int c = 0; c < 6; c++) {
+        if (sqlite3_column_type(st, 3 + c) == SQLITE_NULL)
+            continue;
+        int64_t v = sqlite3_column_int64(st, 3 + c);
+        r->has |= flag[c];
+        switch (c) {
+        case 0: r->ts = (uint64_t)v; break;
+        case 1: r->ptr = (uint32_t)v; break;
+        case 2: r->old_ptr = (uint32_t)v; break;
+        case 3: r->size = (uint32_t)v; break;
+        case 4: r->old_size = (uint32_t)v; break;
+        default: r->caller = (uint32_t)v; break;
+        }
+    }
+    r->depth = (uint8_t)sqlite3_column_int(st, 9);
+    return 0;
+}
+
 int comb_heap_session_load(const char *db_path, int64_t id, comb_heap_session *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    struct stat stbuf;
-    if (stat(db_path, &stbuf)) {
-        snprintf(err, errlen, "%s: %s", db_path, strerror(errno));
-        return -1;
-    }
     comb_store *store = NULL;
-    if (comb_store_open(db_path, &store, err, errlen))
+    if (comb_session_db_open(db_path, &store, err, errlen))
         return -1;
     sqlite3 *db = comb_store_handle(store);
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (sqlite3_prepare_v2(db, "SELECT min(id), max(id), count(*) FROM session", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW)
-        goto sqlerr;
-    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1), count = sqlite3_column_int64(st, 2);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (count == 0) {
-        snprintf(err, errlen, "%s: the database holds no sessions", db_path);
+    if (comb_session_pick(db, db_path, id,
+                          "SELECT id, source, started_at, build_id, ts_hz, settings, start_ts FROM session WHERE id = ?",
+                          &st, NULL, err, errlen))
         goto done;
-    }
-    if (id <= 0)
-        id = hi;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, source, started_at, build_id, ts_hz, settings, start_ts FROM session WHERE id = ?", -1,
-                           &st, NULL) != SQLITE_OK)
-        goto sqlerr;
-    sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        if (step != SQLITE_DONE)
-            goto sqlerr;
-        snprintf(err, errlen, "%s: no session %lld (sessions %lld to %lld)", db_path, (long long)id, (long long)lo,
-                 (long long)hi);
-        goto done;
-    }
-    out->id = sqlite3_column_int64(st, 0);
+    int step;
+    out->id = id = sqlite3_column_int64(st, 0);
     copy_text(st, 1, out->source, sizeof out->source);
     copy_text(st, 2, out->started_at, sizeof out->started_at);
     copy_text(st, 3, out->build_id, sizeof out->build_id);
@@ -91,40 +100,13 @@ int comb_heap_session_load(const char *db_path, int64_t id, comb_heap_session *o
         goto done;
     }
     if (sqlite3_prepare_v2(db,
-                           "SELECT seq, offset, kind, ts, ptr, old_ptr, size, old_size, caller, depth FROM heap_event"
-                           " WHERE session = ? ORDER BY seq",
+                           "SELECT " COMB_HEAP_SESSION_COLUMNS " FROM heap_event WHERE session = ? ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK)
         goto sqlerr;
     sqlite3_bind_int64(st, 1, id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW && out->n < n) {
-        comb_heap_raw *r = &out->raw[out->n];
-        r->seq = sqlite3_column_int64(st, 0);
-        r->offset = (uint64_t)sqlite3_column_int64(st, 1);
-        const char *kind = (const char *)sqlite3_column_text(st, 2);
-        int k = kind ? comb_heap_kind_parse(kind) : -1;
-        if (k < 0) {
-            snprintf(err, errlen, "%s: session %lld: heap_event %lld has an unknown kind '%s'", db_path,
-                     (long long)id, (long long)r->seq, kind ? kind : "NULL");
+        if (comb_heap_session_row(st, db_path, id, &out->raw[out->n], err, errlen))
             goto done;
-        }
-        r->kind = (uint8_t)k;
-        static const uint8_t flag[] = {COMB_HR_TS, COMB_HR_PTR, COMB_HR_OLD_PTR, COMB_HR_SIZE, COMB_HR_OLD_SIZE,
-                                       COMB_HR_CALLER};
-        for (int c = 0; c < 6; c++) {
-            if (sqlite3_column_type(st, 3 + c) == SQLITE_NULL)
-                continue;
-            int64_t v = sqlite3_column_int64(st, 3 + c);
-            r->has |= flag[c];
-            switch (c) {
-            case 0: r->ts = (uint64_t)v; break;
-            case 1: r->ptr = (uint32_t)v; break;
-            case 2: r->old_ptr = (uint32_t)v; break;
-            case 3: r->size = (uint32_t)v; break;
-            case 4: r->old_size = (uint32_t)v; break;
-            default: r->caller = (uint32_t)v; break;
-            }
-        }
-        r->depth = (uint8_t)sqlite3_column_int(st, 9);
         out->n++;
     }
     if (step != SQLITE_DONE && step != SQLITE_ROW)

@@ -1,15 +1,14 @@
 /* A session's scheduler report from the database (include/comb/sched_session.h). */
 #include "comb/sched_session.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sqlite3.h>
 
 #include "comb/sched_outliers.h"
+#include "comb/session_pick.h"
 #include "comb/session_store.h"
 
 /* A place where the capture may have lost events, by stream offset. */
@@ -41,8 +40,7 @@ static int64_t col_int(sqlite3_stmt *st, int col, int64_t dflt)
     return sqlite3_column_type(st, col) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, col);
 }
 
-/* The loss markers of the session, ascending by offset, and their counts. */
-static int load_markers(sqlite3 *db, int64_t id, marker **out, size_t *n, comb_sched_problems *p)
+int comb_sched_loss_query(sqlite3 *db, int64_t session, sqlite3_stmt **st)
 {
     /* `dropped` events: in other_event from schema version 4 on (trace_event is
      * then a view over every event table, and filtering it by name would
@@ -53,21 +51,30 @@ static int load_markers(sqlite3 *db, int64_t id, marker **out, size_t *n, comb_s
         " UNION ALL SELECT offset, 2, 0 FROM decode_error WHERE session = ?1"
         "  AND (layer = 'itm' OR (layer = 'trace' AND (port = 30 OR kind = 'truncated')))"
         " ORDER BY 1";
+    *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'other_event'", -1, st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    bool other = sqlite3_step(*st) == SQLITE_ROW;
+    sqlite3_finalize(*st);
+    *st = NULL;
+    char query[sizeof sql + 16];
+    snprintf(query, sizeof query, sql, other ? "other_event" : "trace_event");
+    if (sqlite3_prepare_v2(db, query, -1, st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(*st, 1, session);
+    return 0;
+}
+
+/* The loss markers of the session, ascending by offset, and their counts. */
+static int load_markers(sqlite3 *db, int64_t id, marker **out, size_t *n, comb_sched_problems *p)
+{
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
     *out = NULL;
     *n = 0;
-    bool other = false;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'other_event'", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (comb_sched_loss_query(db, id, &st))
         return -1;
-    other = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    char query[sizeof sql + 16];
-    snprintf(query, sizeof query, sql, other ? "other_event" : "trace_event");
-    if (sqlite3_prepare_v2(db, query, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
@@ -145,13 +152,8 @@ int comb_sched_session_report(const char *db_path, int64_t id, comb_sched_sessio
 {
     memset(info, 0, sizeof *info);
     memset(out, 0, sizeof *out);
-    struct stat stbuf;
-    if (stat(db_path, &stbuf)) {
-        snprintf(err, errlen, "%s: %s", db_path, strerror(errno));
-        return -1;
-    }
     comb_store *store = NULL;
-    if (comb_store_open(db_path, &store, err, errlen))
+    if (comb_session_db_open(db_path, &store, err, errlen))
         return -1;
     sqlite3 *db = comb_store_handle(store);
     sqlite3_stmt *st = NULL;
@@ -162,31 +164,11 @@ int comb_sched_session_report(const char *db_path, int64_t id, comb_sched_sessio
     size_t nbad = 0;
     comb_sched_problems loader = {0};
     int rc = -1;
-    if (sqlite3_prepare_v2(db, "SELECT min(id), max(id), count(*) FROM session", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW)
-        goto sqlerr;
-    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1), count = sqlite3_column_int64(st, 2);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (count == 0) {
-        snprintf(err, errlen, "%s: the database holds no sessions", db_path);
+    if (comb_session_pick(db, db_path, id, "SELECT core_hz, ts_hz, overflows, id FROM session WHERE id = ?", &st, NULL,
+                          err, errlen))
         goto done;
-    }
-    if (id <= 0)
-        id = hi;
-    if (sqlite3_prepare_v2(db, "SELECT core_hz, ts_hz, overflows FROM session WHERE id = ?", -1, &st, NULL) !=
-        SQLITE_OK)
-        goto sqlerr;
-    sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
-    if (step != SQLITE_ROW) {
-        if (step != SQLITE_DONE)
-            goto sqlerr;
-        snprintf(err, errlen, "%s: no session %lld (sessions %lld to %lld)", db_path, (long long)id, (long long)lo,
-                 (long long)hi);
-        goto done;
-    }
-    info->id = id;
+    int step;
+    info->id = id = sqlite3_column_int64(st, 3);
     int64_t v = col_int(st, 0, 0);
     info->core_hz = v > 0 ? (uint64_t)v : 0;
     v = col_int(st, 1, 0);

@@ -3,7 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, unsigned nopts)
+/* pos NULL: the command takes no positional arguments, and a stray one gets
+ * the --help hint; with pos, a surplus one is named without it (the message
+ * `comb heap` has always printed). */
+static int parse(const char *cmd, int argc, char **argv, const cli_opt *opts, unsigned nopts, const char **pos,
+                 unsigned maxpos, unsigned *npos)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -20,11 +24,20 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, unsig
             }
         }
         if (!o) {
-            if (a[0] == '-' && a[1])
+            if (a[0] == '-' && a[1]) {
                 fprintf(stderr, "comb %s: unknown option '%s' (try comb %s --help)\n", cmd, a, cmd);
-            else
+                return 2;
+            }
+            if (!pos) {
                 fprintf(stderr, "comb %s: unexpected argument '%s' (try comb %s --help)\n", cmd, a, cmd);
-            return 2;
+                return 2;
+            }
+            if (*npos >= maxpos) {
+                fprintf(stderr, "comb %s: unexpected argument '%s'\n", cmd, a);
+                return 2;
+            }
+            pos[(*npos)++] = a;
+            continue;
         }
         if (!o->value) {
             *o->flag = true;
@@ -40,4 +53,16 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, unsig
         *o->str = val;
     }
     return 0;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, unsigned nopts)
+{
+    return parse(cmd, argc, argv, opts, nopts, NULL, 0, NULL);
+}
+
+int cli_parse_pos(const char *cmd, int argc, char **argv, const cli_opt *opts, unsigned nopts, const char **pos,
+                  unsigned maxpos, unsigned *npos)
+{
+    *npos = 0;
+    return parse(cmd, argc, argv, opts, nopts, pos, maxpos, npos);
 }

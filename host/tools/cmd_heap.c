@@ -100,64 +100,16 @@ int heap_write_file(const char *cmd, const char *path, const char *text, size_t 
     return 0;
 }
 
-/* ---- option parsing ---------------------------------------------------------- */
-
-int heap_parse_opts(const char *cmd, int argc, char **argv, const heap_opt *opts, unsigned nopts, const char **pos,
-                    unsigned maxpos, unsigned *npos)
-{
-    *npos = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-            return 3;
-        const heap_opt *o = NULL;
-        const char *val = NULL;
-        for (unsigned k = 0; k < nopts && !o; k++) {
-            size_t n = strlen(opts[k].name);
-            if (!strncmp(a, opts[k].name, n) && (a[n] == 0 || (a[n] == '=' && opts[k].value))) {
-                o = &opts[k];
-                if (a[n] == '=')
-                    val = a + n + 1;
-            }
-        }
-        if (o) {
-            if (o->value) {
-                if (!val) {
-                    if (i + 1 >= argc) {
-                        fprintf(stderr, "comb heap %s: %s needs %s\n", cmd, o->name, o->value);
-                        return 2;
-                    }
-                    val = argv[++i];
-                }
-                *o->str = val;
-            } else {
-                *o->flag = true;
-            }
-            continue;
-        }
-        if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "comb heap %s: unknown option '%s' (try comb heap %s --help)\n", cmd, a, cmd);
-            return 2;
-        }
-        if (*npos >= maxpos) {
-            fprintf(stderr, "comb heap %s: unexpected argument '%s'\n", cmd, a);
-            return 2;
-        }
-        pos[(*npos)++] = a;
-    }
-    return 0;
-}
-
 /* ---- header ---------------------------------------------------------------- */
 
 static int cmd_header(int argc, char **argv)
 {
     const char *layout = NULL, *out = NULL;
-    const heap_opt opts[] = {{"--layout", "a Drone.toml file", &layout, NULL}, {"-o", "an output file", &out, NULL},
+    const cli_opt opts[] = {{"--layout", "a Drone.toml file", &layout, NULL}, {"-o", "an output file", &out, NULL},
                              {"--output", "an output file", &out, NULL}};
     const char *pos[1];
     unsigned npos;
-    int rc = heap_parse_opts("header", argc, argv, opts, 3, pos, 0, &npos);
+    int rc = cli_parse_pos("heap header", argc, argv, opts, 3, pos, 0, &npos);
     if (rc == 3) {
         printf("usage: comb heap header --layout Drone.toml [-o OUT]\n"
                "\n"

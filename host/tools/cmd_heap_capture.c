@@ -21,14 +21,14 @@ int heap_cmd_trace(int argc, char **argv)
 {
     const char *db = NULL, *tpiu = NULL;
     bool assume_sync = false, no_ack = false, quiet = false;
-    const heap_opt opts[] = {{"--db", "a database file", &db, NULL},
+    const cli_opt opts[] = {{"--db", "a database file", &db, NULL},
                              {"--assume-sync", NULL, NULL, &assume_sync},
                              {"--no-ack", NULL, NULL, &no_ack},
                              {"--tpiu", "a trace ID (ITM: usually 1)", &tpiu, NULL},
                              {"--quiet", NULL, NULL, &quiet}};
     const char *pos[1];
     unsigned npos;
-    int rc = heap_parse_opts("trace", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
+    int rc = cli_parse_pos("heap trace", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
     if (rc == 3) {
         printf("usage: comb heap trace --db FILE [--assume-sync] [--no-ack] [--tpiu ID] [--quiet] SOURCE\n"
                "\n"
@@ -115,12 +115,12 @@ int heap_cmd_import(int argc, char **argv)
 {
     const char *drone = NULL, *db = NULL;
     bool quiet = false;
-    const heap_opt opts[] = {{"--drone", "a Drone heaptrace file", &drone, NULL},
+    const cli_opt opts[] = {{"--drone", "a Drone heaptrace file", &drone, NULL},
                              {"--db", "a database file", &db, NULL},
                              {"--quiet", NULL, NULL, &quiet}};
     const char *pos[1];
     unsigned npos;
-    int rc = heap_parse_opts("import", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 0, &npos);
+    int rc = cli_parse_pos("heap import", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 0, &npos);
     if (rc == 3) {
         printf("usage: comb heap import --drone FILE --db FILE [--quiet]\n"
                "\n"

@@ -85,7 +85,7 @@ int heap_cmd_report(int argc, char **argv)
     const char *db = NULL, *session = NULL, *elf = NULL, *size_arg = NULL, *layout = NULL, *heap = "main",
                *top_arg = NULL;
     bool json = false;
-    const heap_opt opts[] = {{"--db", "a database file", &db, NULL},
+    const cli_opt opts[] = {{"--db", "a database file", &db, NULL},
                              {"--session", "a session number", &session, NULL},
                              {"--elf", "the firmware ELF file", &elf, NULL},
                              {"--size", "a heap size", &size_arg, NULL},
@@ -95,7 +95,7 @@ int heap_cmd_report(int argc, char **argv)
                              {"--json", NULL, NULL, &json}};
     const char *pos[1];
     unsigned npos;
-    int rc = heap_parse_opts("report", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 0, &npos);
+    int rc = cli_parse_pos("heap report", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 0, &npos);
     if (rc == 3) {
         printf("usage: comb heap report --db FILE [--session N] [--json] [--elf FIRMWARE.elf]\n"
                "                        [--size SIZE | --layout Drone.toml [--heap NAME]] [--top N]\n"
@@ -223,7 +223,7 @@ int heap_cmd_generate(int argc, char **argv)
     const char *db = NULL, *session = NULL, *pools_arg = NULL, *size_arg = NULL, *heap = "main", *margin_arg = NULL,
                *format = "drone", *write = NULL;
     bool verbose = false;
-    const heap_opt opts[] = {{"--db", "a database file", &db, NULL},
+    const cli_opt opts[] = {{"--db", "a database file", &db, NULL},
                              {"--session", "a session number", &session, NULL},
                              {"--pools", "a pool count", &pools_arg, NULL},
                              {"--size", "a heap size", &size_arg, NULL},
@@ -234,7 +234,7 @@ int heap_cmd_generate(int argc, char **argv)
                              {"--verbose", NULL, NULL, &verbose}};
     const char *pos[1];
     unsigned npos;
-    int rc = heap_parse_opts("generate", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 0, &npos);
+    int rc = cli_parse_pos("heap generate", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 0, &npos);
     if (rc == 3) {
         printf("usage: comb heap generate --db FILE [--session N] --pools N [--size SIZE] [--heap NAME]\n"
                "                          [--margin PCT] [--format drone|c-header] [--write Drone.toml] [--verbose]\n"
@@ -398,13 +398,13 @@ out:
 int heap_cmd_verify(int argc, char **argv)
 {
     const char *db = NULL, *session = NULL, *layout = NULL, *heap = "main";
-    const heap_opt opts[] = {{"--db", "a database file", &db, NULL},
+    const cli_opt opts[] = {{"--db", "a database file", &db, NULL},
                              {"--session", "a session number", &session, NULL},
                              {"--layout", "a Drone.toml file", &layout, NULL},
                              {"--heap", "a heap name", &heap, NULL}};
     const char *pos[1];
     unsigned npos;
-    int rc = heap_parse_opts("verify", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 0, &npos);
+    int rc = cli_parse_pos("heap verify", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 0, &npos);
     if (rc == 3) {
         printf("usage: comb heap verify --db FILE [--session N] --layout Drone.toml [--heap NAME]\n"
                "\n"

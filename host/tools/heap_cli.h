@@ -5,18 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* One option: `name` takes a value (described by `value`, stored in *str) or,
- * when value is NULL, is a flag (*flag = true). "--name=VALUE" works too. */
-typedef struct heap_opt {
-    const char *name;
-    const char *value;
-    const char **str;
-    bool *flag;
-} heap_opt;
-
-/* Returns 0, 2 (bad usage, message printed) or 3 (--help asked). */
-int heap_parse_opts(const char *cmd, int argc, char **argv, const heap_opt *opts, unsigned nopts, const char **pos,
-                    unsigned maxpos, unsigned *npos);
+#include "cli_opts.h" /* the subcommands parse their options with cli_parse_pos */
 
 /* Writes text to path ("-" or NULL: stdout) through a temporary file and a
  * rename; with keep_if_same an identical existing file is left untouched.

@@ -22,6 +22,9 @@
 
 #include "comb/sched_model.h"
 
+struct sqlite3;
+struct sqlite3_stmt;
+
 typedef struct comb_sched_session {
     int64_t id;
     uint64_t core_hz, ts_hz; /* from session_start; 0 when unknown */
@@ -35,5 +38,16 @@ typedef struct comb_sched_session {
  * scheduler events ...", database errors, out of memory. */
 int comb_sched_session_report(const char *db_path, int64_t id, comb_sched_session *info, comb_sched_result *out,
                               char *err, size_t errlen);
+
+/* The places where session `session`'s capture may have lost events, for
+ * every reader that must see the same ones (this report, the dashboard's
+ * latency plots): `dropped` events, ITM decode errors, port-30 trace errors
+ * and truncated events. Prepares into *st a query whose rows are (offset,
+ * what: 1 a `dropped` event / 2 a decode error, packets the `dropped` event
+ * reports, else 0), ascending by offset; the caller steps and finalizes it.
+ * Works at every schema version (`dropped` is in other_event from version
+ * 4 on, in trace_event before). 0, or -1 with *st NULL (sqlite3_errmsg(db)
+ * says why). */
+int comb_sched_loss_query(struct sqlite3 *db, int64_t session, struct sqlite3_stmt **st);
 
 #endif
