@@ -44,66 +44,41 @@ int comb_sched_samples_add(comb_sched_samples *s, uint64_t ticks)
 }
 
 /* LSD radix sort, 8 bits per pass; passes over bytes that are equal in every
- * sample are skipped (short durations sort in 1-3 passes). */
-static int radix32(uint32_t *v, size_t n)
-{
-    uint32_t *tmp = malloc(n * sizeof *tmp);
-    if (!tmp)
-        return -1;
-    uint32_t *src = v, *dst = tmp;
-    for (unsigned shift = 0; shift < 32; shift += 8) {
-        size_t count[256] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[(src[i] >> shift) & 0xFF]++;
-        if (count[(src[0] >> shift) & 0xFF] == n)
-            continue;
-        size_t pos = 0;
-        for (unsigned b = 0; b < 256; b++) {
-            size_t c = count[b];
-            count[b] = pos;
-            pos += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
-        uint32_t *t = src;
-        src = dst;
-        dst = t;
+ * sample are skipped (short durations sort in 1-3 passes). One definition for
+ * the 32- and 64-bit sample arrays. */
+#define COMB_DEFINE_RADIX(name, type)                                                                              \
+    static int name(type *v, size_t n)                                                                             \
+    {                                                                                                              \
+        type *tmp = malloc(n * sizeof *tmp);                                                                       \
+        if (!tmp)                                                                                                  \
+            return -1;                                                                                             \
+        type *src = v, *dst = tmp;                                                                                 \
+        for (unsigned shift = 0; shift < 8 * sizeof(type); shift += 8) {                                          \
+            size_t count[256] = {0};                                                                               \
+            for (size_t i = 0; i < n; i++)                                                                         \
+                count[(src[i] >> shift) & 0xFF]++;                                                                 \
+            if (count[(src[0] >> shift) & 0xFF] == n)                                                              \
+                continue;                                                                                          \
+            size_t pos = 0;                                                                                        \
+            for (unsigned b = 0; b < 256; b++) {                                                                   \
+                size_t c = count[b];                                                                               \
+                count[b] = pos;                                                                                    \
+                pos += c;                                                                                          \
+            }                                                                                                      \
+            for (size_t i = 0; i < n; i++)                                                                         \
+                dst[count[(src[i] >> shift) & 0xFF]++] = src[i];                                                   \
+            type *t = src;                                                                                         \
+            src = dst;                                                                                             \
+            dst = t;                                                                                               \
+        }                                                                                                          \
+        if (src != v)                                                                                              \
+            memcpy(v, src, n * sizeof *v);                                                                         \
+        free(tmp);                                                                                                 \
+        return 0;                                                                                                  \
     }
-    if (src != v)
-        memcpy(v, src, n * sizeof *v);
-    free(tmp);
-    return 0;
-}
 
-static int radix64(uint64_t *v, size_t n)
-{
-    uint64_t *tmp = malloc(n * sizeof *tmp);
-    if (!tmp)
-        return -1;
-    uint64_t *src = v, *dst = tmp;
-    for (unsigned shift = 0; shift < 64; shift += 8) {
-        size_t count[256] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[(src[i] >> shift) & 0xFF]++;
-        if (count[(src[0] >> shift) & 0xFF] == n)
-            continue;
-        size_t pos = 0;
-        for (unsigned b = 0; b < 256; b++) {
-            size_t c = count[b];
-            count[b] = pos;
-            pos += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
-        uint64_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != v)
-        memcpy(v, src, n * sizeof *v);
-    free(tmp);
-    return 0;
-}
+COMB_DEFINE_RADIX(radix32, uint32_t)
+COMB_DEFINE_RADIX(radix64, uint64_t)
 
 static uint64_t at(const comb_sched_samples *s, size_t i)
 {

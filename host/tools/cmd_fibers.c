@@ -10,6 +10,7 @@
 #include "comb/heap_session.h"
 #include "comb/sched_report.h"
 #include "comb/sched_session.h"
+#include "cli_opts.h"
 #include "commands.h"
 
 static void usage(FILE *f)
@@ -42,41 +43,19 @@ static int cmd_report(int argc, char **argv)
 {
     const char *db = NULL, *session = NULL, *elf = NULL;
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **val = NULL;
-        const char *name = a;
-        size_t n = strcspn(a, "=");
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--json")) {
-            json = true;
-            continue;
-        }
-        if (!strncmp(a, "--db", n) && n == 4)
-            val = &db;
-        else if (!strncmp(a, "--session", n) && n == 9)
-            val = &session;
-        else if (!strncmp(a, "--elf", n) && n == 5)
-            val = &elf;
-        if (!val) {
-            if (a[0] == '-')
-                fprintf(stderr, "comb fibers report: unknown option '%s' (try comb fibers report --help)\n", a);
-            else
-                fprintf(stderr, "comb fibers report: unexpected argument '%s'\n", a);
-            return 2;
-        }
-        if (a[n] == '=') {
-            *val = a + n + 1;
-        } else if (i + 1 < argc) {
-            *val = argv[++i];
-        } else {
-            fprintf(stderr, "comb fibers report: %s needs a value\n", name);
-            return 2;
-        }
+    const cli_opt opts[] = {{"--db", "a value", &db, NULL},
+                             {"--session", "a value", &session, NULL},
+                             {"--elf", "a value", &elf, NULL},
+                             {"--json", NULL, NULL, &json}};
+    const char *pos[1];
+    unsigned npos;
+    int rc = cli_parse_pos("fibers report", argc, argv, opts, sizeof opts / sizeof opts[0], pos, 0, &npos);
+    if (rc == 3) {
+        usage(stdout);
+        return 0;
     }
+    if (rc)
+        return rc;
     if (!db) {
         fprintf(stderr, "comb fibers report: --db FILE is required\n");
         return 2;
@@ -110,7 +89,7 @@ static int cmd_report(int argc, char **argv)
         comb_sched_report_json(&r, &c, &sb);
     else
         comb_sched_report_text(&r, &c, &sb);
-    int rc = 0;
+    rc = 0;
     if (sb.oom) {
         fprintf(stderr, "comb fibers report: out of memory\n");
         rc = 1;
