@@ -25,30 +25,14 @@ import glob
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
+from qemu_exec import QEMU, functions, run, trace_pcs
+
 CASES = ["alloc_common", "free_common", "alloc_bump", "alloc_last_pool", "free_last_pool",
          "alloc_worst", "alloc_fail", "realloc_in_place", "realloc_move"]
-QEMU = ["qemu-system-arm", "-M", "mps2-an385", "-display", "none", "-monitor", "none",
-        "-semihosting-config", "enable=on,target=native", "-icount", "shift=0"]
 CORE = ("comb_heap_alloc", "comb_heap_free", "other_heap")
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, **kw)
-
-
-def functions(path):
-    """name -> (start, size) of the function symbols of an object or ELF."""
-    out = run(["arm-none-eabi-nm", "-S", "--defined-only", path]).stdout
-    syms = {}
-    for ln in out.splitlines():
-        p = ln.split()
-        if len(p) == 4 and p[2] in "tT":
-            syms[p[3]] = (int(p[0], 16), int(p[1], 16))
-    return syms
 
 
 def heap_object(fw, image):
@@ -106,24 +90,8 @@ def path_figures(fw, image, listing_cases=()):
         m = re.match(r"\s+([0-9a-f]+):\s+(.*)", ln)
         if m:
             dis[int(m.group(1), 16)] = m.group(2).strip()
-    with tempfile.TemporaryDirectory() as tmp:
-        log = os.path.join(tmp, "exec.log")
-        r = run([*QEMU, "-singlestep", "-d", "exec,nochain", "-D", log,
-                 "-device", "loader,addr=0x20300000,data=0xC0FFEE01,data-len=4",
-                 "-serial", f"file:{os.path.join(tmp, 'o.bin')}", "-kernel", elf], timeout=300)
-        if r.returncode != 0:
-            raise SystemExit(f"heap_bench: {image} (path mode) exited {r.returncode}")
-        pcs = []
-        with open(log) as f:
-            for ln in f:
-                if ln.startswith("Trace"):
-                    m = re.search(r"\[[0-9a-f]+/([0-9a-f]+)/", ln)
-                    if m:
-                        pcs.append(int(m.group(1), 16))
-                elif "rewound execution of TB to" in ln:
-                    pc = int(ln.rsplit(" ", 1)[1], 16)
-                    if pcs and pcs[-1] == pc:
-                        pcs.pop()  # re-executed: count it once
+    pcs = trace_pcs(elf, f"heap_bench: {image} (path mode)",
+                    ["-device", "loader,addr=0x20300000,data=0xC0FFEE01,data-len=4"])
     marks = [i for i, pc in enumerate(pcs) if pc == mark]
     if len(marks) != 2 * len(CASES):
         raise SystemExit(f"heap_bench: expected {2 * len(CASES)} bench_mark calls, saw {len(marks)}")

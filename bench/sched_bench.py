@@ -24,51 +24,12 @@ import glob
 import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 
-QEMU = ["qemu-system-arm", "-M", "mps2-an385", "-display", "none", "-monitor", "none",
-        "-semihosting-config", "enable=on,target=native", "-icount", "shift=0"]
+from qemu_exec import functions, run, trace_pcs
+
 CASES = {1: "bare IRQ handler", 2: "thread, port 30 off", 3: "thread, port 30 on (traced)"}
 RUNTIME = ("mpsc_list.c", "thread.c", "fiber.c", "fiber_pool.c", "future.c", "pulse.c", "timer.c")
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, **kw)
-
-
-def functions(path):
-    """name -> (start, size) of the function symbols of an ELF."""
-    out = run(["arm-none-eabi-nm", "-S", "--defined-only", path]).stdout
-    syms = {}
-    for ln in out.splitlines():
-        p = ln.split()
-        if len(p) == 4 and p[2] in "tT":
-            syms[p[3]] = (int(p[0], 16) & ~1, int(p[1], 16))
-    return syms
-
-
-def trace_pcs(elf):
-    """Program counters of every executed instruction, in order."""
-    with tempfile.TemporaryDirectory() as tmp:
-        log = os.path.join(tmp, "exec.log")
-        r = run([*QEMU, "-singlestep", "-d", "exec,nochain", "-D", log,
-                 "-serial", f"file:{os.path.join(tmp, 'o.bin')}", "-kernel", elf], timeout=300)
-        if r.returncode != 0:
-            raise SystemExit(f"sched_bench: schedbench exited {r.returncode}")
-        pcs = []
-        with open(log) as f:
-            for ln in f:
-                if ln.startswith("Trace"):
-                    m = re.search(r"\[[0-9a-f]+/([0-9a-f]+)/", ln)
-                    if m:
-                        pcs.append(int(m.group(1), 16))
-                elif "rewound execution of TB to" in ln:
-                    pc = int(ln.rsplit(" ", 1)[1], 16)
-                    if pcs and pcs[-1] == pc:
-                        pcs.pop()  # re-executed: count it once
-    return pcs
 
 
 def measure(fw, listing):
@@ -83,7 +44,7 @@ def measure(fw, listing):
         m = re.match(r"\s+([0-9a-f]+):\s+(.*)", ln)
         if m:
             dis[int(m.group(1), 16)] = m.group(2).strip()
-    pcs = trace_pcs(elf)
+    pcs = trace_pcs(elf, "sched_bench: schedbench")
     in_mark = lambda pc: mark[0] <= pc < mark[0] + mark[1]
     entries = [i for i, pc in enumerate(pcs) if pc == mark[0]]
     order = [1, 0, 2, 0, 3, 0] * 5
