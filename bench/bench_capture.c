@@ -23,6 +23,8 @@
 
 #include <sqlite3.h>
 
+#include "comb/sqlite_module.h"
+
 #include "bench_gen.h"
 #include "comb/capture.h"
 #include "comb/session_store.h"
@@ -60,7 +62,7 @@ static long long count_rows(const char *db, const char *table)
 {
     sqlite3 *h;
     long long n = -1;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK && comb_sqlite_register(h) == SQLITE_OK) {
         char sql[96];
         sqlite3_stmt *st;
         snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
@@ -75,7 +77,7 @@ static long long count_rows(const char *db, const char *table)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_capture [--events N] [--log-every K] [--chunk BYTES] [--dir DIR] [--seed N] [--keep]\n"
-               "  --events N     trace events to generate (default 2000000)\n"
+               "  --events N     trace events to generate (default 10000000: long enough for 250 ms commits)\n"
                "  --log-every K  one log line per K events (default 50; 0: none)\n"
                "  --chunk BYTES  bytes per comb_capture_feed call (default 65536, as comb log)\n"
                "  --dir DIR      where the temporary database goes (default $TMPDIR or /tmp)\n"
@@ -85,7 +87,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    opts o = {.events = 2000000, .log_every = 50, .chunk = 65536, .seed = 0xC0B, .dir = NULL, .keep = false};
+    opts o = {.events = 10000000, .log_every = 50, .chunk = 65536, .seed = 0xC0B, .dir = NULL, .keep = false};
     for (int i = 1; i < argc; i++) {
         uint64_t *dst = NULL;
         if (strcmp(argv[i], "--keep") == 0) {

@@ -5,6 +5,35 @@
 
 #include "comb/session_store.h"
 
+/* The view of every event with the version-3 columns (name, fields JSON), over
+ * the typed tables; versions 4 and 5 define it alike. */
+#define TRACE_EVENT_VIEW \
+    "CREATE VIEW trace_event(session, seq, offset, port, type, name, ts, depth, fields) AS" \
+    "  SELECT session, seq, offset, port, type, name, ts, depth, fields FROM other_event" \
+    "  UNION ALL" \
+    "  SELECT session, seq, offset, 31," \
+    "    CASE kind WHEN 'alloc' THEN 8 WHEN 'free' THEN 9 WHEN 'realloc' THEN 10 WHEN 'resize' THEN 11 ELSE 12 END," \
+    "    'heap_' || kind, ts, depth," \
+    "    CASE WHEN caller IS NULL THEN f ELSE json_insert(f, '$.caller', caller) END" \
+    "  FROM (SELECT *, CASE kind" \
+    "      WHEN 'alloc' THEN json_object('ptr', ptr, 'size', size, 'ts', ts & 4294967295)" \
+    "      WHEN 'free' THEN json_object('ptr', ptr, 'ts', ts & 4294967295)" \
+    "      WHEN 'realloc' THEN json_object('old', old_ptr, 'new', ptr, 'size', size, 'ts', ts & 4294967295)" \
+    "      WHEN 'resize' THEN json_object('ptr', ptr, 'size', size, 'ts', ts & 4294967295)" \
+    "      ELSE json_object('size', size, 'ts', ts & 4294967295) END AS f" \
+    "    FROM heap_event WHERE ts IS NOT NULL)" \
+    "  UNION ALL" \
+    "  SELECT session, seq, offset, 30," \
+    "    CASE kind WHEN 'wakeup' THEN 16 WHEN 'enter' THEN 17 WHEN 'exit' THEN 18 WHEN 'fiber_added' THEN 19" \
+    "      WHEN 'fiber_resumed' THEN 20 WHEN 'fiber_yielded' THEN 21 ELSE 22 END," \
+    "    CASE kind WHEN 'wakeup' THEN 'thread_wakeup' WHEN 'enter' THEN 'thread_enter'" \
+    "      WHEN 'exit' THEN 'thread_exit' ELSE kind END, ts, depth," \
+    "    CASE kind WHEN 'wakeup' THEN json_object('ids', from_thr << 8 | thr, 'ts', ts & 4294967295)" \
+    "      WHEN 'enter' THEN json_object('thr', thr, 'ts', ts & 4294967295)" \
+    "      WHEN 'exit' THEN json_object('thr', thr, 'ts', ts & 4294967295)" \
+    "      ELSE json_object('thr', thr, 'fiber', fiber, 'ts', ts & 4294967295) END" \
+    "  FROM sched_event;"
+
 /* Schema history: index i holds the SQL that takes a file from version i to i+1. */
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -79,31 +108,7 @@ static const char *const migrations[] = {
     "    AND NOT EXISTS (SELECT 1 FROM sched_event s WHERE s.session = t.session AND s.seq = t.seq);"
     "DROP INDEX trace_event_name;"
     "DROP TABLE trace_event;"
-    "CREATE VIEW trace_event(session, seq, offset, port, type, name, ts, depth, fields) AS"
-    "  SELECT session, seq, offset, port, type, name, ts, depth, fields FROM other_event"
-    "  UNION ALL"
-    "  SELECT session, seq, offset, 31,"
-    "    CASE kind WHEN 'alloc' THEN 8 WHEN 'free' THEN 9 WHEN 'realloc' THEN 10 WHEN 'resize' THEN 11 ELSE 12 END,"
-    "    'heap_' || kind, ts, depth,"
-    "    CASE WHEN caller IS NULL THEN f ELSE json_insert(f, '$.caller', caller) END"
-    "  FROM (SELECT *, CASE kind"
-    "      WHEN 'alloc' THEN json_object('ptr', ptr, 'size', size, 'ts', ts & 4294967295)"
-    "      WHEN 'free' THEN json_object('ptr', ptr, 'ts', ts & 4294967295)"
-    "      WHEN 'realloc' THEN json_object('old', old_ptr, 'new', ptr, 'size', size, 'ts', ts & 4294967295)"
-    "      WHEN 'resize' THEN json_object('ptr', ptr, 'size', size, 'ts', ts & 4294967295)"
-    "      ELSE json_object('size', size, 'ts', ts & 4294967295) END AS f"
-    "    FROM heap_event WHERE ts IS NOT NULL)"
-    "  UNION ALL"
-    "  SELECT session, seq, offset, 30,"
-    "    CASE kind WHEN 'wakeup' THEN 16 WHEN 'enter' THEN 17 WHEN 'exit' THEN 18 WHEN 'fiber_added' THEN 19"
-    "      WHEN 'fiber_resumed' THEN 20 WHEN 'fiber_yielded' THEN 21 ELSE 22 END,"
-    "    CASE kind WHEN 'wakeup' THEN 'thread_wakeup' WHEN 'enter' THEN 'thread_enter'"
-    "      WHEN 'exit' THEN 'thread_exit' ELSE kind END, ts, depth,"
-    "    CASE kind WHEN 'wakeup' THEN json_object('ids', from_thr << 8 | thr, 'ts', ts & 4294967295)"
-    "      WHEN 'enter' THEN json_object('thr', thr, 'ts', ts & 4294967295)"
-    "      WHEN 'exit' THEN json_object('thr', thr, 'ts', ts & 4294967295)"
-    "      ELSE json_object('thr', thr, 'fiber', fiber, 'ts', ts & 4294967295) END"
-    "  FROM sched_event;"
+    TRACE_EVENT_VIEW
     "ALTER TABLE session ADD COLUMN link_overruns INTEGER;"
     "ALTER TABLE session ADD COLUMN link_line_errors INTEGER;"
     "ALTER TABLE session ADD COLUMN link_host_dropped INTEGER;"
@@ -111,6 +116,19 @@ static const char *const migrations[] = {
     "ALTER TABLE session ADD COLUMN tpiu_bytes_other INTEGER;"
     "ALTER TABLE session ADD COLUMN tpiu_realigns INTEGER;"
     "ALTER TABLE session ADD COLUMN tpiu_bytes_dropped INTEGER;",
+    /* 4 -> 5: heap_event and sched_event become virtual tables over event blocks
+     * (heap_block, sched_block; comb/sqlite_module.h, which the connection must have
+     * registered); the rows move over in (session, seq) order, unchanged. */
+    "DROP VIEW trace_event;"
+    "ALTER TABLE heap_event RENAME TO heap_event_v4;"
+    "ALTER TABLE sched_event RENAME TO sched_event_v4;"
+    "CREATE VIRTUAL TABLE heap_event USING comb_events(heap);"
+    "CREATE VIRTUAL TABLE sched_event USING comb_events(sched);"
+    "INSERT INTO heap_event SELECT * FROM heap_event_v4 ORDER BY session, seq;"
+    "INSERT INTO sched_event SELECT * FROM sched_event_v4 ORDER BY session, seq;"
+    "DROP TABLE heap_event_v4;"
+    "DROP TABLE sched_event_v4;"
+    TRACE_EVENT_VIEW,
 };
 #define SCHEMA_STEPS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(SCHEMA_STEPS == COMB_SCHEMA_VERSION, "one migration per schema version");

@@ -10,6 +10,8 @@
 
 #include <sqlite3.h>
 
+#include "comb/sqlite_module.h"
+#include "event_block.h"
 #include "session_schema.h"
 #include "store_chunk.h"
 
@@ -18,6 +20,8 @@ struct comb_store {
     char *path;
     int64_t session;
     int64_t seq_log, seq_event, seq_error;
+    bool heap_given;     /* comb_store_heap_event: a row was given, last_heap_seq is its seq */
+    int64_t last_heap_seq;
     bool in_session;
     atomic_bool failed; /* set once, after errmsg (under mu: both threads may fail) */
     char errmsg[256];
@@ -99,6 +103,12 @@ int comb_store_open(const char *path, comb_store **out, char *err, size_t errlen
         return -1;
     }
     sqlite3_busy_timeout(s->db, 2000);
+    /* heap_event and sched_event are virtual tables over event blocks (schema v5, and the 4 -> 5 migration) */
+    if (comb_sqlite_register(s->db) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot register the comb_events module: %s", path, sqlite3_errmsg(s->db));
+        comb_store_close(s);
+        return -1;
+    }
     /* Check the schema version before anything writes to the file: a file
      * this build refuses (newer, or not a comb database) is left untouched. */
     if (comb_session_schema_migrate(s->db, path, err, errlen)) {
@@ -221,6 +231,17 @@ static int write_counters(comb_store *s, const comb_session_counters *c)
     return step_reset(s, st, "update session counters");
 }
 
+/* One event block: a row of heap_block or sched_block (event_block.h). */
+static int write_block(comb_store *s, sqlite3_stmt *st, const evb_writer *w, const char *what)
+{
+    sqlite3_bind_int64(st, 1, s->session);
+    sqlite3_bind_int64(st, 2, w->first_seq);
+    sqlite3_bind_int64(st, 3, w->last_seq);
+    sqlite3_bind_int64(st, 4, w->rows);
+    sqlite3_bind_blob(st, 5, w->buf, (int)w->len, SQLITE_STATIC);
+    return step_reset(s, st, what);
+}
+
 /* Stores one chunk; on the writer thread. */
 static void write_chunk(comb_store *s, store_chunk *ch)
 {
@@ -228,10 +249,10 @@ static void write_chunk(comb_store *s, store_chunk *ch)
         return;
     s->pending.active = ch;
     int rc = 0;
-    if (ch->nheap)
-        rc = step_reset(s, s->ins_heap, "store heap events");
-    if (!rc && ch->nsched)
-        rc = step_reset(s, s->ins_sched, "store scheduler events");
+    if (ch->heap.rows)
+        rc = write_block(s, s->ins_heap, &ch->heap, "store heap events");
+    if (!rc && ch->sched.rows)
+        rc = write_block(s, s->ins_sched, &ch->sched, "store scheduler events");
     if (!rc && ch->nline)
         rc = step_reset(s, s->ins_line, "store log lines");
     for (size_t i = 0; !rc && i < ch->nmisc; i++)
@@ -311,7 +332,9 @@ static void *checkpointer_main(void *arg)
 
 static void chunk_reset(store_chunk *ch)
 {
-    ch->nheap = ch->nsched = ch->nline = ch->nmisc = ch->text_len = 0;
+    evb_writer_reset(&ch->heap, &evb_heap, ch->heap.buf);
+    evb_writer_reset(&ch->sched, &evb_sched, ch->sched.buf);
+    ch->nline = ch->nmisc = ch->text_len = 0;
     ch->commit = ch->end = ch->has_counters = false;
 }
 
@@ -371,6 +394,8 @@ static void free_chunks(comb_store *s)
     while (s->free_chunks) {
         store_chunk *next = s->free_chunks->next;
         free(s->free_chunks->text);
+        free(s->free_chunks->heap.buf);
+        free(s->free_chunks->sched.buf);
         free(s->free_chunks);
         s->free_chunks = next;
     }
@@ -427,9 +452,12 @@ int comb_store_session_begin(comb_store *s, const char *source, const char *sett
     s->pending.session = s->session;
     *id = s->session;
     s->seq_log = s->seq_event = s->seq_error = 0;
+    s->heap_given = false;
     finalize_statements(s);
-    if (prepare(s, "INSERT INTO heap_event SELECT * FROM comb_pending_heap", &s->ins_heap) ||
-        prepare(s, "INSERT INTO sched_event SELECT * FROM comb_pending_sched", &s->ins_sched) ||
+    if (prepare(s, "INSERT INTO heap_block(session, first_seq, last_seq, events, data) VALUES (?, ?, ?, ?, ?)",
+                &s->ins_heap) ||
+        prepare(s, "INSERT INTO sched_block(session, first_seq, last_seq, events, data) VALUES (?, ?, ?, ?, ?)",
+                &s->ins_sched) ||
         prepare(s, "INSERT INTO log_line SELECT * FROM comb_pending_line", &s->ins_line) ||
         prepare(s, "INSERT INTO other_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->ins_other) ||
         prepare(s, "INSERT INTO decode_error VALUES (?, ?, ?, ?, ?, ?, ?)", &s->ins_error) ||
@@ -447,13 +475,17 @@ int comb_store_session_begin(comb_store *s, const char *source, const char *sett
     /* the chunks: one to fill, the rest free */
     for (int i = 0; i < COMB_STORE_CHUNKS; i++) {
         store_chunk *ch = malloc(sizeof *ch);
-        uint8_t *text = malloc(CHUNK_TEXT);
-        if (!ch || !text) {
+        uint8_t *text = malloc(CHUNK_TEXT), *heap = malloc(evb_buffer_size()), *sched = malloc(evb_buffer_size());
+        if (!ch || !text || !heap || !sched) {
             free(ch);
             free(text);
+            free(heap);
+            free(sched);
             free_chunks(s);
             return fail_msg(s, "out of memory for the write queue");
         }
+        ch->heap.buf = heap;
+        ch->sched.buf = sched;
         chunk_reset(ch);
         ch->text = text;
         ch->text_cap = CHUNK_TEXT;
@@ -593,7 +625,9 @@ static bool heap_row_of(const comb_trace_event *ev, int64_t ts64, comb_heap_raw 
     return true;
 }
 
-static bool sched_row_of(const comb_trace_event *ev, int64_t ts64, sched_row *r)
+/* The sched_event row of a scheduler event (columns as evb_sched); false when
+ * the event does not have the shape its schema gives. */
+static bool sched_row_of(const comb_trace_event *ev, int64_t ts64, int64_t seq, evb_row *r)
 {
     const unsigned n = ev->schema->nfields;
     if (ev->nfields != n || ev->has_caller)
@@ -601,14 +635,43 @@ static bool sched_row_of(const comb_trace_event *ev, int64_t ts64, sched_row *r)
     const uint32_t *v = ev->values;
     if (ts64 < 0 || (uint32_t)ts64 != v[n - 1])
         return false;
-    r->offset = (int64_t)ev->offset;
-    r->ts = ts64;
-    r->kind = ev->type;
-    r->depth = ev->depth;
-    r->thr = ev->type == COMB_EVT_THREAD_WAKEUP ? (v[0] & 0xFFu) : v[0];
-    r->from_thr = (v[0] >> 8) & 0xFFu; /* ids is 16 bits: from << 8 | to */
-    r->fiber = ev->type >= COMB_EVT_FIBER_ADDED ? v[1] : 0;
+    r->v[1] = seq;
+    r->v[2] = (int64_t)ev->offset;
+    r->v[3] = ev->type - COMB_EVT_THREAD_WAKEUP; /* evb_sched's kinds are in type order */
+    r->v[4] = ts64;
+    r->v[5] = ev->type == COMB_EVT_THREAD_WAKEUP ? (v[0] & 0xFFu) : v[0];
+    r->v[8] = ev->depth;
+    r->present = 1u << 1 | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 8;
+    if (ev->type == COMB_EVT_THREAD_WAKEUP) {
+        r->v[6] = (v[0] >> 8) & 0xFFu; /* ids is 16 bits: from << 8 | to */
+        r->present |= 1u << 6;
+    }
+    if (ev->type >= COMB_EVT_FIBER_ADDED) {
+        r->v[7] = v[1];
+        r->present |= 1u << 7;
+    }
     return true;
+}
+
+/* A heap_event row (columns as evb_heap) of a comb_heap_raw. */
+static void heap_evb_row(const comb_heap_raw *h, evb_row *r)
+{
+    r->v[1] = h->seq;
+    r->v[2] = (int64_t)h->offset;
+    r->v[3] = h->kind; /* evb_heap's kinds are in comb_heap_kind order */
+    r->v[10] = h->depth;
+    r->present = 1u << 1 | 1u << 2 | 1u << 3 | 1u << 10;
+    const struct {
+        unsigned flag, col;
+        int64_t val;
+    } opt[] = {{COMB_HR_TS, 4, (int64_t)h->ts},        {COMB_HR_PTR, 5, h->ptr},
+               {COMB_HR_OLD_PTR, 6, h->old_ptr},       {COMB_HR_SIZE, 7, h->size},
+               {COMB_HR_OLD_SIZE, 8, h->old_size},     {COMB_HR_CALLER, 9, h->caller}};
+    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
+        if (h->has & opt[i].flag) {
+            r->v[opt[i].col] = opt[i].val;
+            r->present |= 1u << opt[i].col;
+        }
 }
 
 static void other_row_of(const comb_trace_event *ev, int64_t ts64, misc_row *m)
@@ -645,22 +708,22 @@ int comb_store_event(comb_store *s, const comb_trace_event *ev, int64_t ts64)
     const bool heap = ev->schema && ev->port == COMB_PORT_HEAP && ev->type >= COMB_EVT_HEAP_ALLOC &&
                       ev->type <= COMB_EVT_HEAP_FAIL;
     const bool sched = ev->schema && ev->port == COMB_PORT_SCHED && comb_sched_kind_name(ev->type);
-    if (heap) {
-        if (ch->nheap == CHUNK_ROWS && submit(s, false))
+    evb_row row;
+    comb_heap_raw h;
+    if (heap && heap_row_of(ev, ts64, &h)) {
+        if (ch->heap.rows == EVB_MAX_ROWS && submit(s, false))
             return -1;
-        ch = s->cur;
-        if (heap_row_of(ev, ts64, &ch->heap[ch->nheap])) {
-            ch->heap[ch->nheap++].seq = s->seq_event++;
-            return 0;
-        }
-    } else if (sched) {
-        if (ch->nsched == CHUNK_ROWS && submit(s, false))
+        h.seq = s->seq_event++;
+        heap_evb_row(&h, &row);
+        evb_append(&s->cur->heap, &row); /* room checked, seq increasing, columns present */
+        return 0;
+    }
+    if (sched && sched_row_of(ev, ts64, s->seq_event, &row)) {
+        if (ch->sched.rows == EVB_MAX_ROWS && submit(s, false))
             return -1;
-        ch = s->cur;
-        if (sched_row_of(ev, ts64, &ch->sched[ch->nsched])) {
-            ch->sched[ch->nsched++].seq = s->seq_event++;
-            return 0;
-        }
+        s->seq_event++;
+        evb_append(&s->cur->sched, &row);
+        return 0;
     }
     /* everything else, and typed events whose shape the typed tables cannot hold */
     if (ch->nmisc == CHUNK_MISC && submit(s, false))
@@ -679,10 +742,19 @@ int comb_store_heap_event(comb_store *s, const comb_heap_raw *r)
         return -1;
     if (r->kind >= COMB_HEAP_KIND_COUNT)
         return fail_msg(s, "heap event of an unknown kind");
-    if (ch->nheap == CHUNK_ROWS && submit(s, false))
+    if (s->heap_given && r->seq <= s->last_heap_seq) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "heap event seq %lld is not after the previous one (%lld)", (long long)r->seq,
+                 (long long)s->last_heap_seq);
+        return fail_msg(s, msg);
+    }
+    if (ch->heap.rows == EVB_MAX_ROWS && submit(s, false))
         return -1;
-    ch = s->cur;
-    ch->heap[ch->nheap++] = *r;
+    evb_row row;
+    heap_evb_row(r, &row);
+    evb_append(&s->cur->heap, &row);
+    s->heap_given = true;
+    s->last_heap_seq = r->seq;
     return 0;
 }
 

@@ -1,11 +1,12 @@
 /*
  * What the session store's capture-side calls hand to its writer thread: a
- * chunk of rows per table (heap_event, sched_event, log_line) plus the rare
- * rows written one statement each, and the commit/end requests that close
- * it. And the eponymous virtual tables comb_pending_heap, comb_pending_sched
- * and comb_pending_line, through which one `INSERT INTO t SELECT * FROM
- * comb_pending_t` stores a whole chunk's rows of a table. Internal to the
- * session store (session_store.c); one chunk belongs to one thread at a time.
+ * chunk holding one event block each for heap_event and sched_event (encoded
+ * by the capture thread as the events arrive, event_block.h), log lines, the
+ * rare rows written one statement each, and the commit/end requests that
+ * close it. And the eponymous virtual table comb_pending_line, through which
+ * one `INSERT INTO log_line SELECT * FROM comb_pending_line` stores a whole
+ * chunk's lines. Internal to the session store (session_store.c); one chunk
+ * belongs to one thread at a time.
  */
 #ifndef COMB_STORE_CHUNK_H
 #define COMB_STORE_CHUNK_H
@@ -19,19 +20,11 @@
 #include "comb/heap_trace.h"
 #include "comb/session_store.h"
 #include "comb/trace_protocol.h"
+#include "event_block.h"
 
-#define CHUNK_ROWS 4096           /* heap, sched rows per chunk */
 #define CHUNK_LINES 1024          /* log lines per chunk */
 #define CHUNK_TEXT (256u * 1024u) /* their bytes (a longer line gets a bigger buffer) */
 #define CHUNK_MISC 64             /* other events, decode errors, session updates */
-
-/* A sched_event row; from_thr is stored for wakeups, fiber for fiber events. */
-typedef struct sched_row {
-    int64_t seq, offset, ts;
-    uint32_t thr, from_thr, fiber;
-    uint8_t kind; /* COMB_EVT_THREAD_WAKEUP ... */
-    uint8_t depth;
-} sched_row;
 
 /* A log_line row; its text is chunk->text[off, off + len). itm_ts < 0: NULL. */
 typedef struct line_row {
@@ -68,31 +61,28 @@ typedef struct misc_row {
 typedef struct store_chunk {
     struct store_chunk *next;
     uint64_t ticket; /* submission number */
-    size_t nheap, nsched, nline, nmisc, text_len;
+    size_t nline, nmisc, text_len;
     bool commit, end;                /* commit after the rows; end: close the session row too */
     bool has_counters;
     comb_session_counters counters;  /* written before the commit when has_counters */
     char reason[24], ended_at[40];   /* end */
-    comb_heap_raw heap[CHUNK_ROWS];
-    sched_row sched[CHUNK_ROWS];
+    evb_writer heap, sched; /* the blocks (buffers of evb_buffer_size() bytes, malloc'd) */
     line_row line[CHUNK_LINES];
     misc_row misc[CHUNK_MISC];
     uint8_t *text; /* the lines' bytes (malloc'd, CHUNK_TEXT or more) */
     size_t text_cap;
 } store_chunk;
 
-/* What the virtual tables read. The writer thread sets `active` to the chunk
- * it is storing, around its INSERT statements; nothing else touches it then. */
+/* What the virtual table reads. The writer thread sets `active` to the chunk
+ * it is storing, around its INSERT statement; nothing else touches it then. */
 typedef struct store_pending {
     const store_chunk *active;
     int64_t session;
-    int heap_kind_len[COMB_HEAP_KIND_COUNT]; /* lengths of the kind names, so no row needs a strlen */
-    int sched_kind_len[COMB_EVT_FIBER_COMPLETED - COMB_EVT_THREAD_WAKEUP + 1];
 } store_pending;
 
-/* Registers the three tables on `db` (they live on that connection only,
- * never in the file), reading through `p`, which must outlive the connection.
- * SQLITE_OK or an SQLite error code. */
+/* Registers the table on `db` (it lives on that connection only, never in the
+ * file), reading through `p`, which must outlive the connection. SQLITE_OK or
+ * an SQLite error code. */
 int store_pending_register(sqlite3 *db, store_pending *p);
 
 #endif

@@ -38,7 +38,7 @@
 #include "comb/heap_trace.h"
 #include "comb/trace_decoder.h"
 
-#define COMB_SCHEMA_VERSION 4
+#define COMB_SCHEMA_VERSION 5
 
 /* Chunks in flight between the caller and the writer thread (bounded queue). */
 #define COMB_STORE_CHUNKS 4

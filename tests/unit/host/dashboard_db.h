@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "comb/session_store.h"
+#include "comb/sqlite_module.h"
 
 typedef struct test_db {
     sqlite3 *db;
@@ -32,6 +33,7 @@ static inline void test_db_open(test_db *t, const char *path, uint64_t ts_hz, in
     CHECK(comb_store_session_end(s, &c, "end_of_input") == 0);
     comb_store_close(s);
     CHECK(sqlite3_open(path, &t->db) == SQLITE_OK);
+    CHECK(comb_sqlite_register(t->db) == SQLITE_OK);
     char sql[200];
     if (ts_hz) {
         snprintf(sql, sizeof sql, "UPDATE session SET ts_hz = %llu, core_hz = %llu, start_ts = %lld WHERE id = %lld",

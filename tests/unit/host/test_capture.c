@@ -14,6 +14,8 @@
 
 #include <sqlite3.h>
 
+#include "comb/sqlite_module.h"
+
 #include "check.h"
 #include "test_tmp.h"
 #include "comb/capture.h"
@@ -198,7 +200,7 @@ static char *dump(int64_t id)
     sqlite3 *db;
     sbuf b = {0};
     sb_add(&b, "");
-    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK || comb_sqlite_register(db) != SQLITE_OK) {
         check_failures++;
         sqlite3_close(db);
         return b.p;
@@ -225,7 +227,7 @@ static char *query(int64_t id, const char *fmt)
     sqlite3 *db;
     sbuf b = {0};
     sb_add(&b, "");
-    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK || comb_sqlite_register(db) != SQLITE_OK) {
         check_failures++;
         sqlite3_close(db);
         return b.p;
@@ -933,6 +935,7 @@ int main(void)
         sqlite3 *db;
         char *msg = NULL;
         CHECK(sqlite3_open(dbpath, &db) == SQLITE_OK);
+        CHECK(comb_sqlite_register(db) == SQLITE_OK);
         char *ok = NULL;
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&

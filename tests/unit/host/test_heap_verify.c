@@ -12,6 +12,8 @@
 
 #include <sqlite3.h>
 
+#include "comb/sqlite_module.h"
+
 #include "check.h"
 #include "test_tmp.h"
 #include "comb/capture.h"
@@ -144,6 +146,7 @@ static long long q_int(const char *db, const char *sql)
     sqlite3_stmt *st;
     long long v = -999;
     sqlite3_open(db, &d);
+    comb_sqlite_register(d);
     if (sqlite3_prepare_v2(d, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
     else

@@ -14,6 +14,8 @@
 
 #include <sqlite3.h>
 
+#include "comb/sqlite_module.h"
+
 #include "check.h"
 #include "test_tmp.h"
 #include "comb/session_store.h"
@@ -22,7 +24,7 @@
 static sqlite3 *db_open(const char *path)
 {
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK || comb_sqlite_register(db) != SQLITE_OK) {
         fprintf(stderr, "cannot open %s: %s\n", path, db ? sqlite3_errmsg(db) : "?");
         check_failures++;
     }
@@ -123,19 +125,22 @@ static void test_fresh_file(void)
     sqlite3 *db = db_open(path);
     char buf[256];
     CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), COMB_SCHEMA_VERSION);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 4);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 5);
     CHECK_STR(q_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     CHECK_EQ_U64(q_int(db, "PRAGMA page_size", NULL), 16384); /* a new file */
     CHECK_EQ_U64(q_int(db,
                        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN "
-                       "('session','log_line','decode_error','heap_event','sched_event','other_event')",
+                       "('session','log_line','decode_error','heap_event','sched_event','other_event',"
+                       "'heap_block','sched_block')",
                        NULL),
-                 6);
+                 8);
     CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type='view' AND name='trace_event'", NULL), 1);
-    /* during a capture no index but the primary keys and log_line_port is written */
-    CHECK_STR(q_text(db, "SELECT group_concat(name) FROM sqlite_master WHERE type='index' AND sql IS NOT NULL",
+    /* during a capture no index but the primary keys, log_line_port and the blocks' (one entry per block) is written */
+    CHECK_STR(q_text(db,
+                     "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT"
+                     " NULL ORDER BY name)",
                      buf, sizeof buf),
-              "log_line_port");
+              "heap_block_seq,log_line_port,sched_block_seq");
     /* the documented columns exist */
     CHECK(q_int(db,
                 "SELECT count(*) FROM pragma_table_info('session') WHERE name IN ('id','started_at','ended_at',"
@@ -175,7 +180,7 @@ static void test_fresh_file(void)
     CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
     comb_store_close(s);
     db = db_open(path);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 4);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), COMB_SCHEMA_VERSION);
     sqlite3_close(db);
     test_remove_db(path);
 }
@@ -496,7 +501,7 @@ static void test_columns(void)
     CHECK_STR(q_text(db, "PRAGMA integrity_check", buf, sizeof buf), "ok");
     CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM pragma_foreign_key_check", NULL), 0);
     CHECK_STR(q_text(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 4);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), COMB_SCHEMA_VERSION);
     sqlite3_close(db);
     test_remove_db(path);
 }
@@ -577,7 +582,7 @@ static void test_sched_events(void)
     CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
     comb_store_close(s);
     db = db_open(path);
-    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 4);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), COMB_SCHEMA_VERSION);
     CHECK_STR(q_text(db, q_rows, buf, sizeof buf), want);
     CHECK_STR(q_text(db, q_view, buf, sizeof buf), want_view);
     CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM other_event", NULL), 1);
@@ -688,11 +693,11 @@ static void test_migration_from_old_files(void)
 {
     char path[300], buf[256], err[512] = "";
     comb_store *s = NULL;
-    for (int from = 3; from >= 1; from -= 2) {
-        test_tmp_path(path, sizeof path, from == 3 ? "old3.db" : "old1.db");
+    for (int from = 4; from >= 1; from = from == 4 ? 3 : from - 2) { /* 4, 3, 1 */
+        test_tmp_path(path, sizeof path, from == 4 ? "old4.db" : from == 3 ? "old3.db" : "old1.db");
         CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
         store_mixed_session(s);
-        if (from == 3) { /* an import session: heap rows without ts, no trace_event rows */
+        if (from >= 3) { /* an import session: heap rows without ts, no trace_event rows */
             int64_t id;
             CHECK(comb_store_session_begin(s, "drone:x.bin", "{\"import\":\"drone-heaptrace\"}", &id) == 0);
             const comb_heap_raw raws[] = {
@@ -710,13 +715,15 @@ static void test_migration_from_old_files(void)
         sqlite3 *db = db_open(path);
         CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM trace_event", NULL), 17);
         CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM other_event", NULL), 6);
-        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event", NULL), from == 3 ? 9 : 7);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event", NULL), from >= 3 ? 9 : 7);
         sqlite3_close(db);
 
         CHECK(schema_downgrade(path, from) == 0);
         db = db_open(path);
         CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), from);
-        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'trace_event'", NULL), 1);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'trace_event'", NULL),
+                     from <= 3);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'heap_block'", NULL), 0);
         CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM trace_event", NULL), 17);
         sqlite3_close(db);
 
@@ -734,8 +741,9 @@ static void test_migration_from_old_files(void)
             free(after[i]);
         }
         db = db_open(path);
-        CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), 4);
+        CHECK_EQ_U64(q_int(db, "PRAGMA user_version", NULL), COMB_SCHEMA_VERSION);
         CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'trace_event'", NULL), 1);
+        CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'", NULL), 2);
         CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'trace_event_name'", NULL), 0);
         CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM other_event", NULL), 6);
         CHECK_EQ_U64(q_int(db,
