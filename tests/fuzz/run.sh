@@ -17,7 +17,7 @@ runs=${3:-2000000}
 shift $(( $# < 3 ? $# : 3 ))
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(itm_decoder output_selector tpiu)
+  targets=(itm_decoder output_selector tpiu event_block)
   for t in drone_toml drone_heaptrace; do
     [[ -f "$here/../../analysis/include/comb/$t.h" && -f "$here/fuzz_$t.c" ]] && targets+=("$t")
   done
