@@ -76,6 +76,25 @@ static void log_bytes(comb_capture *c, unsigned port, const uint8_t *b, unsigned
     }
 }
 
+/* The event's "ts" field. Its position is looked up by name once per event
+ * type: by name for every event, the lookup was 6 % of a capture's time. */
+static bool ts_field(comb_capture *c, const comb_trace_event *ev, uint32_t *v)
+{
+    int8_t *slot = &c->ts_field[ev->type];
+    if (!ev->schema)
+        return false;
+    if (*slot == 0) {
+        *slot = -1;
+        for (unsigned i = 0; i < COMB_EVT_MAX_FIELDS && ev->schema->field_names[i]; i++)
+            if (strcmp(ev->schema->field_names[i], "ts") == 0)
+                *slot = (int8_t)(i + 1);
+    }
+    if (*slot < 0 || (unsigned)*slot > ev->nfields)
+        return false;
+    *v = ev->values[*slot - 1];
+    return true;
+}
+
 static void on_event(void *ctx, const comb_trace_event *ev)
 {
     comb_capture *c = ctx;
@@ -87,7 +106,7 @@ static void on_event(void *ctx, const comb_trace_event *ev)
         c->ts.started = true;
         c->ts.last = ((uint64_t)hi << 32) | v;
         ts64 = (int64_t)c->ts.last;
-    } else if (comb_trace_event_field(ev, "ts", &v)) {
+    } else if (ts_field(c, ev, &v)) {
         ts64 = (int64_t)comb_ts_extend(&c->ts, v);
     }
     if (ev->type == COMB_EVT_DROPPED && comb_trace_event_field(ev, "packets", &v))

@@ -46,6 +46,7 @@ typedef struct comb_capture {
     uint64_t itm_time;       /* cumulative ITM local timestamp (plus GTS when known) */
     bool session_ended;      /* SESSION_END seen */
     bool store_failed;
+    int8_t ts_field[256];    /* per event type: 1 + index of its "ts" field, -1 none, 0 not looked up yet */
     struct {
         uint8_t buf[COMB_CAPTURE_LINE_MAX];
         uint32_t len;
