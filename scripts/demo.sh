@@ -9,6 +9,9 @@ set -euo pipefail
 build=${1:-build/release}
 src=$(cd "$(dirname "$0")/.." && pwd)
 comb="$build/host/comb"
+# heap_event and sched_event are virtual tables of comb's SQLite module: the sqlite3 shell
+# reads them with the extension built next to comb (SQLite adds the .so)
+ext="$build/host/libcomb_sqlite"
 image=fibers
 elf="$build/firmware-arm/examples/$image/$image.elf"
 layout="$src/firmware/examples/$image/Drone.toml"
@@ -18,7 +21,8 @@ db="$out/demo.db"
 mon="$out/qemu-monitor.sock"
 qemu_out="$out/qemu.out"
 rm -f "$db" "$db-wal" "$db-shm" "$mon"
-[[ -x "$comb" && -f "$elf" ]] || { echo "demo: $comb or $elf is missing (run make build)" >&2; exit 1; }
+[[ -x "$comb" && -f "$elf" && -f "$ext.so" ]] ||
+  { echo "demo: $comb, $ext.so or $elf is missing (run make build)" >&2; exit 1; }
 
 # QEMU starts paused (-S) and runs only once comb holds the pty, so nothing the guest
 # writes is lost; the timeout bounds a run whose firmware never gets its ACK.
@@ -64,7 +68,7 @@ echo "== session stored in $db =="
 sqlite3 -header -column "$db" \
   "SELECT id, protocol_version AS proto, core_hz, ts_hz, build_id, bytes, packets, events, log_lines,
           overflows, decode_errors, end_reason FROM session ORDER BY id DESC LIMIT 1;"
-sqlite3 -header -column "$db" \
+sqlite3 -cmd ".load '$ext'" -header -column "$db" \
   "SELECT 'heap_event' AS \"table\", count(*) AS rows FROM heap_event
    UNION ALL SELECT 'sched_event', count(*) FROM sched_event
    UNION ALL SELECT 'log_line', count(*) FROM log_line;"

@@ -11,6 +11,8 @@ Nothing is nested and event timestamps strictly increase, so stored events in
 import random
 import sqlite3
 
+from combdb import connect_db
+
 SYNC = b"\x00\x00\x00\x00\x00\x80"
 
 # type, name, port, fields (name, kind): kind 2 = u16, 4 = u32, 0 = size (2 bytes below 65536, else 4)
@@ -144,7 +146,7 @@ def generate(target_bytes, seed=1, text_share=0.5, session=True, session_end=Non
 
 def stored_summary(db_path, session_id=None):
     """Per event name: [count, {field: sum}] from the database, plus the session row and log totals."""
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    con = connect_db(db_path, read_only=True)
     try:
         if session_id is None:
             session_id = con.execute("SELECT max(id) FROM session").fetchone()[0]
@@ -176,7 +178,7 @@ def expected_summary(exp: Expected):
 def session_counters(db_path):
     """The latest session row's counters as last checkpointed, or None (read-only, while comb runs)."""
     try:
-        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        con = connect_db(db_path, read_only=True, timeout=5)
     except sqlite3.Error:
         return None
     try:
@@ -191,7 +193,7 @@ def session_counters(db_path):
 def stored_events(db_path, session_id=None):
     """[(name, {field: value})] in seq order, and the log line texts in seq order."""
     import json
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    con = connect_db(db_path, read_only=True)
     try:
         if session_id is None:
             session_id = con.execute("SELECT max(id) FROM session").fetchone()[0]

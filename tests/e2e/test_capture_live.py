@@ -16,6 +16,7 @@ import tty
 import pytest
 
 import itm_stream
+from combdb import connect_db
 from conftest import SHARED
 
 CSFORMAT = "opencsd-itm/itm_only_csformat/itm_testdata_ID_0x14.bin"
@@ -466,7 +467,6 @@ def test_database_failing_mid_capture_ends_the_session_as_error(comb, tmp_path, 
     `error` through a fresh connection once the lock is free (release=True). If the lock is
     never freed, one more line says the row was left open, as a crash leaves it; either way
     the file is intact and holds everything committed before."""
-    import sqlite3
     data, exp = itm_stream.generate(200_000, seed=51, session_end=False)
     sock_path = tmp_path / "s.sock"
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -482,7 +482,7 @@ def test_database_failing_mid_capture_ends_the_session_as_error(comb, tmp_path, 
         conn.sendall(data[:half])
         wait_for(lambda: (itm_stream.session_counters(db) or {}).get("bytes") == half, 60, "the first half committed")
         committed = itm_stream.session_counters(db)
-        locker = sqlite3.connect(db, timeout=30, isolation_level=None)
+        locker = connect_db(db, timeout=30, isolation_level=None)
         locker.execute("BEGIN IMMEDIATE")  # waits for comb's open transaction to commit
         conn.sendall(data[half:])  # comb's writer now waits for the lock, then fails
         first = proc.stderr.readline().decode()

@@ -8,17 +8,17 @@ scheduler events, so the latency and timeline plots are left out and the page
 says why). Every plot the session has data for must be a valid, non-empty PNG
 and SVG whose CSV series are not empty.
 """
-import sqlite3
 import subprocess
 
 import dashboard_checks as dc
+from combdb import connect_db
 from conftest import ROOT, capture_over_pty
 
 IMAGE = "fibers" if (ROOT / "firmware" / "examples" / "fibers").is_dir() else "heapdemo"
 
 
 def expected_plots(db):
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     heap = con.execute("SELECT count(*) FROM heap_event").fetchone()[0]
     wakeups = con.execute("SELECT count(*) FROM sched_event WHERE kind = 'wakeup'").fetchone()[0]
     runs = con.execute("SELECT count(*) FROM sched_event WHERE kind = 'enter'").fetchone()[0]

@@ -4,9 +4,9 @@ report and the dashboard, within a bounded time (a paused QEMU that never gets
 its `cont` once made it hang for ever)."""
 import os
 import re
-import sqlite3
 import subprocess
 
+from combdb import connect_db
 from conftest import ROOT, build_dir
 
 
@@ -30,7 +30,7 @@ def test_demo_script_shows_every_report(tmp_path):
     index = re.search(r"== dashboard written: open (\S+) ==", text).group(1)
     assert os.path.getsize(index) > 1000
     assert (out / "dashboard" / "timeline.png").stat().st_size > 1000
-    con = sqlite3.connect(out / "demo.db")
+    con = connect_db(out / "demo.db")
     acks, overflows, errors = con.execute("SELECT acks, overflows, decode_errors FROM session").fetchone()
     assert (acks, overflows, errors) == (1, 0, 0)
     assert con.execute("SELECT count(*) FROM sched_event").fetchone()[0] > 1000

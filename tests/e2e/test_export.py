@@ -13,12 +13,12 @@ captured by the real `comb log --db`:
 import csv
 import io
 import json
-import sqlite3
 import subprocess
 
 import pytest
 
 import dashboard_streams as ds
+from combdb import connect_db
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_perfetto_is_valid_and_holds_the_session(comb, session, tmp_path):
 
 def test_csv_tables(comb, session):
     db, truth, tmp = session
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     for table, sql_table in (("heap", "heap_event"), ("sched", "sched_event"), ("log", "log_line")):
         res = subprocess.run([comb, "export", "csv", "--db", str(db), "--table", table],
                              capture_output=True, timeout=60)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from combdb import connect_db
 from conftest import DEFAULT_BOARD, capture_over_pty, qemu_args, selected_boards
 
 ICOUNT = ["-icount", "shift=0,sleep=off"]
@@ -98,7 +99,7 @@ def capture_file(qemu, comb, elf, tmp, name, extra=(), board=DEFAULT_BOARD):
     log = subprocess.run([comb, "log", "--db", str(db), "--no-ack", f"file:{raw}", ":0"],
                          capture_output=True, timeout=60)
     assert log.returncode == 0, log.stderr.decode()
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     con.row_factory = sqlite3.Row
     session = con.execute("SELECT * FROM session").fetchone()
     rows = con.execute(
@@ -384,7 +385,7 @@ def test_fibers_demo_live(comb, firmware, qemu, tmp_path):
     assert issued == done == 48 and failed == 0 and checksums == 6 and in_use == 0
     assert used + lost == samples and lost > 0 and samples > 40
     assert len(re.findall(r"^checksum \d: 0x[0-9a-f]{8}$", text, re.M)) == 6
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     s = con.execute("SELECT id, acks, overflows, decode_errors, trace_errors FROM session").fetchone()
     assert s[1:] == (1, 0, 0, 0), s  # acks, overflows, decode and trace errors
     counts = dict(con.execute("SELECT json_extract(fields, '$.thr'), count(*) FROM trace_event "

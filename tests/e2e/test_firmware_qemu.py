@@ -2,10 +2,10 @@
 through comb's own decoder: nested interrupts writing while thread mode writes
 (no packet split, none lost), and fault reports on port 1."""
 import re
-import sqlite3
 import struct
 import subprocess
 
+from combdb import connect_db
 from conftest import DEFAULT_BOARD, QEMU_BOARDS, firmware_path, qemu_args
 
 
@@ -50,7 +50,7 @@ def test_stress_nested_interrupts_lose_nothing(comb, firmware, qemu, tmp_path, b
     assert p[3].read_bytes() == b"".join(struct.pack("<HI", k & 0xFFFF, ~k & 0xFFFFFFFF) for k in range(systick))
     assert p[4].read_bytes() == b"".join(struct.pack("<IB", k, k & 0xFF) for k in range(timer))
 
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     row = con.execute("SELECT bytes, overflows, decode_errors, trace_errors FROM session").fetchone()
     con.close()
     assert row == (raw.stat().st_size, 0, 0, 0)

@@ -6,11 +6,12 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import struct
 import subprocess
 
 import pytest
+
+from combdb import connect_db
 
 KEY = 0xC5ACCE55
 
@@ -261,7 +262,7 @@ def test_import_warns_about_v014_defects(comb, tmp_path):
                      r"or more, 1 duplicate allocations showing the size modulo 256, 1 frees matched only modulo 256",
                      err), err
     assert "1 resizes were traced twice" in err
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     kinds = con.execute("SELECT kind, size, old_size FROM heap_event ORDER BY seq").fetchall()
     settings = json.loads(con.execute("SELECT settings FROM session").fetchone()[0])
     con.close()

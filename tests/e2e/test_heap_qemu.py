@@ -17,6 +17,7 @@ import subprocess
 
 import pytest
 
+from combdb import connect_db
 from conftest import DEFAULT_BOARD, capture_over_pty, qemu_args
 
 # Per block (ptr): +1 for heap_alloc and the new block of heap_realloc, -1 for
@@ -110,7 +111,7 @@ def check_heapstress(comb, qemu, board, elf, tmp_path):
     assert dropped == 0
     assert 0 < fails < ops // 10, "some exhaustion, mostly success"
 
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     s = session_row(con)
     assert s["overflows"] == 0 and s["decode_errors"] == 0 and s["trace_errors"] == 0 and s["dropped"] == 0
     steps, blocks = check_balance(con, s["id"])
@@ -157,7 +158,7 @@ def test_heapdemo_live_capture(comb, firmware, qemu, tmp_path, board):
     assert len(pools) == 6 and all(int(u) == 0 for _, _, u, _ in pools)
     assert all(0 < int(pk) <= int(c) for _, c, _, pk in pools), "every pool was used"
 
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     s = session_row(con)
     assert s["acks"] == 1
     assert s["overflows"] == 0 and s["decode_errors"] == 0 and s["trace_errors"] == 0
@@ -214,7 +215,7 @@ def _run_small(comb, firmware, qemu_socket, tmp_path, image, board):
     res = subprocess.run([comb, "log", "--db", str(db), f"unix:{q.sock}"], capture_output=True, timeout=60)
     rc = q.wait()
     assert res.returncode == 0, res.stderr.decode()
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     s = session_row(con)
     assert s["acks"] == 1 and s["overflows"] == 0 and s["trace_errors"] == 0
     check_balance(con, s["id"])

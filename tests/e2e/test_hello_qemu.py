@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from combdb import connect_db
 from conftest import capture_over_pty
 
 
@@ -16,7 +17,7 @@ def run_log(comb, args, timeout=60):
 
 
 def session_rows(db):
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     con.row_factory = sqlite3.Row
     try:
         return con, con.execute("SELECT * FROM session ORDER BY id").fetchall()
@@ -67,7 +68,7 @@ def test_hello_build_id_matches_elf(comb, firmware, qemu_socket, tmp_path, board
     q = qemu_socket(elf, board=board)
     assert run_log(comb, ["--db", str(db), "--quiet", f"unix:{q.sock}"]).returncode == 0
     q.wait()
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     (build_id,) = con.execute("SELECT build_id FROM session").fetchone()
     con.close()
     first8 = bytes.fromhex(m.group(1))[:8]
@@ -86,7 +87,7 @@ def test_hello_over_pty(comb, firmware, qemu, tmp_path, board):
     out, err = log.stdout, log.stderr
     assert out.decode() == "Hello, world!\n", err.decode()
     assert rc == 0
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     assert con.execute("SELECT count(*) FROM log_line").fetchone()[0] == 1
     assert con.execute("SELECT end_reason, acks FROM session").fetchone() == ("device_lost", 1)
     con.close()
@@ -109,7 +110,7 @@ def test_ctrl_c_leaves_a_valid_database(comb, tmp_path):
     assert proc.returncode == 0, err.decode()
     assert out.decode() == "line one\nline two\n"
     assert "interrupted" in err.decode()
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     rows = con.execute("SELECT text FROM log_line ORDER BY seq").fetchall()
     assert [bytes(r[0]) for r in rows] == [b"line one", b"line two"]
@@ -176,7 +177,7 @@ def test_garbage_input_is_counted_not_fatal(comb, tmp_path):
     res = subprocess.run([comb, "log", "--db", str(db), f"file:{src}"], capture_output=True, timeout=20)
     assert res.returncode == 0, res.stderr
     assert res.stdout.endswith(b"ok\n")
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     errors, skipped = con.execute("SELECT decode_errors, bytes_skipped FROM session").fetchone()
     assert errors >= 1 and skipped >= 1
     assert con.execute("SELECT count(*) FROM decode_error").fetchone()[0] == errors

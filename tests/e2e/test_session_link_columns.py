@@ -7,9 +7,10 @@ the ftdi: and bmp: sources; for files, sockets and ttys they stay NULL. Input: t
 formatted capture (18 frames of trace ID 0x14, see test_decode_tpiu.py).
 """
 import re
-import sqlite3
 import subprocess
 from pathlib import Path
+
+from combdb import connect_db
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "opencsd-itm"
 FRAMED = CORPUS / "itm_only_csformat" / "itm_testdata_ID_0x14.bin"
@@ -21,7 +22,7 @@ def capture(comb, db, *args, stdin=None):
     run = subprocess.run([comb, "log", "--db", str(db), "--no-ack", *args], input=stdin,
                          capture_output=True, timeout=60)
     assert run.returncode == 0, run.stderr.decode()
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     row = con.execute(f"SELECT {', '.join(COLUMNS)}, bytes, end_reason FROM session ORDER BY id DESC LIMIT 1")
     values = dict(zip(COLUMNS + ["bytes", "end_reason"], row.fetchone()))
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -1,10 +1,11 @@
 """examples/tour (log + heap + threads and fibers in one image) on every QEMU
 board with a software-interrupt line, captured by the real `comb log`: the
 same image the hardware boards get over SWO (tests/e2e/test_hw_boards.py)."""
-import sqlite3
 import subprocess
 
 import pytest
+
+from combdb import connect_db
 
 EXPECTED = ("tour: run 0, 16-byte block\n"
             "tour: run 1, 64-byte block\n"
@@ -21,7 +22,7 @@ def test_tour(comb, firmware, qemu_socket, tmp_path, board):
     assert q.wait() == 0  # fiber done, heap empty, session end acknowledged
     assert res.returncode == 0, res.stderr.decode()
     assert res.stdout.decode() == EXPECTED
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     try:
         counts = dict(con.execute("SELECT name, count(*) FROM trace_event GROUP BY name"))
         # four runs of the one thread, one fiber resumed in each, one block each
