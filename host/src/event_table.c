@@ -210,27 +210,32 @@ static int ev_best_index(sqlite3_vtab *tab, sqlite3_index_info *info)
 
 /* ---- writing ------------------------------------------------------------------------------ */
 
+/* *st, prepared on first use from `fmt` with the block table's schema and name (two %w). */
+static int prepare_once(ev_vtab *v, sqlite3_stmt **st, const char *fmt)
+{
+    if (*st)
+        return SQLITE_OK;
+    char *sql = sqlite3_mprintf(fmt, v->schema, v->shape->block_table);
+    int rc = sql ? sqlite3_prepare_v3(v->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    return rc == SQLITE_OK ? rc : vt_error(v, rc, sqlite3_errmsg(v->db));
+}
+
 static int flush(ev_vtab *v)
 {
     if (!v->have_session || v->w.rows == 0)
         return SQLITE_OK;
-    if (!v->ins_block) {
-        char *sql = sqlite3_mprintf("INSERT INTO \"%w\".\"%w\"(session, first_seq, last_seq, events, data)"
-                                    " VALUES (?, ?, ?, ?, ?)",
-                                    v->schema, v->shape->block_table);
-        int rc = sql ? sqlite3_prepare_v3(v->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &v->ins_block, NULL)
-                     : SQLITE_NOMEM;
-        sqlite3_free(sql);
-        if (rc != SQLITE_OK)
-            return vt_error(v, rc, sqlite3_errmsg(v->db));
-    }
+    int rc = prepare_once(v, &v->ins_block,
+                          "INSERT INTO \"%w\".\"%w\"(session, first_seq, last_seq, events, data) VALUES (?, ?, ?, ?, ?)");
+    if (rc != SQLITE_OK)
+        return rc;
     sqlite3_stmt *st = v->ins_block;
     sqlite3_bind_int64(st, 1, v->session);
     sqlite3_bind_int64(st, 2, v->w.first_seq);
     sqlite3_bind_int64(st, 3, v->w.last_seq);
     sqlite3_bind_int64(st, 4, v->w.rows);
     sqlite3_bind_blob(st, 5, v->w.buf, (int)v->w.len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
@@ -251,18 +256,12 @@ static void discard(ev_vtab *v)
 /* The session's last stored seq, for the order check. */
 static int load_session(ev_vtab *v, int64_t session)
 {
-    if (!v->last_seq) {
-        char *sql = sqlite3_mprintf("SELECT last_seq FROM \"%w\".\"%w\" WHERE session = ? ORDER BY first_seq DESC"
-                                    " LIMIT 1",
-                                    v->schema, v->shape->block_table);
-        int rc = sql ? sqlite3_prepare_v3(v->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &v->last_seq, NULL)
-                     : SQLITE_NOMEM;
-        sqlite3_free(sql);
-        if (rc != SQLITE_OK)
-            return vt_error(v, rc, sqlite3_errmsg(v->db));
-    }
+    int rc = prepare_once(v, &v->last_seq,
+                          "SELECT last_seq FROM \"%w\".\"%w\" WHERE session = ? ORDER BY first_seq DESC LIMIT 1");
+    if (rc != SQLITE_OK)
+        return rc;
     sqlite3_bind_int64(v->last_seq, 1, session);
-    int rc = sqlite3_step(v->last_seq);
+    rc = sqlite3_step(v->last_seq);
     v->stored_any = rc == SQLITE_ROW;
     v->stored_last = v->stored_any ? sqlite3_column_int64(v->last_seq, 0) : 0;
     sqlite3_reset(v->last_seq);
