@@ -117,8 +117,9 @@ int evb_append(evb_writer *w, const evb_row *r)
         }
     }
     uint8_t *p = put_varint(w->buf + w->len, head);
-    /* seq: the step from the previous row (from 0 for the first) */
-    p = put_varint(p, zigzag((int64_t)((uint64_t)r->v[1] - (uint64_t)(w->rows ? w->last_seq : 0))));
+    /* seq: the first row's as is, then the step from the previous row (>= 1, and
+     * unsigned: a step can exceed INT64_MAX) */
+    p = put_varint(p, w->rows ? (uint64_t)r->v[1] - (uint64_t)w->last_seq : zigzag(r->v[1]));
     for (unsigned c = 2; c < sh->ncols; c++) {
         if (sh->coding[c] == EVB_KIND || !(r->present >> c & 1u))
             continue;
@@ -157,10 +158,16 @@ int evb_next(evb_reader *rd, evb_row *r)
     uint64_t head, u;
     if (!get_varint(&rd->p, rd->end, &head) || !get_varint(&rd->p, rd->end, &u))
         return -1;
-    const int64_t step = unzigzag(u);
-    if (rd->rows && step <= 0)
-        return -1; /* seq must increase within a block: readers rely on the order */
-    const int64_t seq = (int64_t)((uint64_t)rd->seq + (uint64_t)step);
+    int64_t seq;
+    if (rd->rows == 0) {
+        seq = unzigzag(u);
+    } else {
+        seq = (int64_t)((uint64_t)rd->seq + u);
+        if (u == 0 || seq <= rd->seq)
+            return -1; /* seq must increase within a block: readers rely on the order */
+    }
+    if (rd->rows == EVB_MAX_ROWS)
+        return -1; /* no writer makes longer blocks; row indexes (the rowid) have 12 bits */
     r->present = (r->present & 1u) | 2u;
     r->v[1] = seq;
     unsigned bit = 0;

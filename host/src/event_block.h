@@ -9,8 +9,9 @@
  *
  * `present` has one bit per nullable column (in column order); the values of
  * seq and the NOT NULL columns always follow, a nullable one only when its bit
- * is set. Every value is a zigzag varint: seq as the difference to the previous
- * row's (to 0 for the first), delta columns as the difference to the previous
+ * is set. Every value is a zigzag varint, except seq after the first row: the
+ * first row's seq as is, then the step from the previous row's as an unsigned
+ * varint (>= 1; it may exceed INT64_MAX), delta columns as the difference to the previous
  * value of their group (offsets, timestamps, addresses, callers/fibers repeat
  * or move by little), the rest as is. A heap or scheduler event takes 8-12
  * bytes this way instead of ~40 as a SQLite row, and a block is one B-tree

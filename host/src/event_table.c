@@ -41,7 +41,8 @@ typedef struct ev_vtab {
 
 typedef struct ev_cursor {
     sqlite3_vtab_cursor base;
-    sqlite3_stmt *blocks; /* session, data of the blocks in range, in order */
+    sqlite3_stmt *blocks; /* session, data, rowid of the blocks in range, in order */
+    int64_t block_rowid;
     bool in_block, eof;
     evb_reader rd;
     evb_row row;
@@ -91,6 +92,10 @@ static int ev_init(sqlite3 *db, void *aux, int argc, const char *const *argv, sq
     int rc = create ? create_blocks(db, argv[1], sh, err) : SQLITE_OK;
     if (rc == SQLITE_OK)
         rc = sqlite3_declare_vtab(db, sh->decl);
+    /* it only reads and appends its own block table: safe in views and triggers
+     * of a file that is not trusted (PRAGMA trusted_schema = OFF) */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
     if (rc != SQLITE_OK)
         return rc;
     ev_vtab *v = sqlite3_malloc(sizeof *v);
@@ -358,7 +363,9 @@ static int ev_update(sqlite3_vtab *tab, int argc, sqlite3_value **argv, sqlite3_
             return SQLITE_NOMEM;
         evb_writer_reset(&v->w, sh, v->buf);
     }
-    if (!v->have_session || v->session != r.v[0]) {
+    /* the stored end is looked up again whenever the buffer starts afresh: the
+     * block table may have changed since (a DELETE of a session's blocks) */
+    if (!v->have_session || v->session != r.v[0] || v->w.rows == 0) {
         if ((rc = flush(v)) != SQLITE_OK || (rc = load_session(v, r.v[0])) != SQLITE_OK)
             return rc;
     }
@@ -484,6 +491,7 @@ static int advance(ev_cursor *c)
         memset(&c->row, 0, sizeof c->row);
         c->row.v[0] = sqlite3_column_int64(c->blocks, 0);
         c->row.present = 1;
+        c->block_rowid = sqlite3_column_int64(c->blocks, 2);
         if (!evb_reader_init(&c->rd, v->shape, data, len)) {
             sqlite3_free(v->base.zErrMsg);
             v->base.zErrMsg = sqlite3_mprintf("%s: a block of session %lld in %s has an unknown format",
@@ -541,14 +549,15 @@ static int ev_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxs, int ar
             if (strict)
                 b += is_lo ? 1 : -1;
         } else {
+            const double two63 = 9223372036854775808.0;
             double d = sqlite3_value_double(val);
             d = is_lo ? (strict ? floor(d) + 1 : ceil(d)) : (strict ? ceil(d) - 1 : floor(d));
-            if (d != d || (is_lo && d > 9.2e18) || (!is_lo && d < -9.2e18)) {
-                none = true;
+            if (d != d || (is_lo && d >= two63) || (!is_lo && d < -two63)) {
+                none = true; /* NaN, or above (below) every int64 */
                 continue;
             }
-            if (d < -9.2e18 || d > 9.2e18)
-                continue; /* no bound on this side */
+            if (d < -two63 || d >= two63)
+                continue; /* every int64 is within: no bound on this side */
             b = (int64_t)d;
         }
         if (is_lo) {
@@ -561,7 +570,8 @@ static int ev_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxs, int ar
     }
     if (none)
         return SQLITE_OK;
-    char *sql = sqlite3_mprintf("SELECT session, data FROM \"%w\".\"%w\" WHERE 1%s%s%s ORDER BY session, first_seq",
+    char *sql = sqlite3_mprintf("SELECT session, data, rowid FROM \"%w\".\"%w\" WHERE 1%s%s%s"
+                                " ORDER BY session, first_seq",
                                 v->schema, v->shape->block_table, (idx & IDX_SESSION) ? " AND session = ?1" : "",
                                 c->has_lo ? " AND last_seq >= ?2" : "", c->has_hi ? " AND first_seq <= ?3" : "");
     if (!sql)
@@ -605,9 +615,12 @@ static int ev_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
     return SQLITE_OK;
 }
 
+/* Unique in the table (SQLite's OR plans drop rows with equal rowids): the
+ * block's rowid and the row's index in it (< EVB_MAX_ROWS = 2^12). */
 static int ev_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
 {
-    *rowid = ((const ev_cursor *)cur)->row.v[1];
+    const ev_cursor *c = (const ev_cursor *)cur;
+    *rowid = (sqlite3_int64)((uint64_t)c->block_rowid << 12 | (c->rd.rows - 1u));
     return SQLITE_OK;
 }
 

@@ -20,8 +20,10 @@ struct comb_store {
     char *path;
     int64_t session;
     int64_t seq_log, seq_event, seq_error;
-    bool heap_given;     /* comb_store_heap_event: a row was given, last_heap_seq is its seq */
-    int64_t last_heap_seq;
+    /* per block table: a row was appended this session, and its seq (the blocks
+     * of a session must not overlap: event_table.c reads them in seq order) */
+    bool heap_any, sched_any;
+    int64_t heap_last, sched_last;
     bool in_session;
     atomic_bool failed; /* set once, after errmsg (under mu: both threads may fail) */
     char errmsg[256];
@@ -452,7 +454,7 @@ int comb_store_session_begin(comb_store *s, const char *source, const char *sett
     s->pending.session = s->session;
     *id = s->session;
     s->seq_log = s->seq_event = s->seq_error = 0;
-    s->heap_given = false;
+    s->heap_any = s->sched_any = false;
     finalize_statements(s);
     if (prepare(s, "INSERT INTO heap_block(session, first_seq, last_seq, events, data) VALUES (?, ?, ?, ?, ?)",
                 &s->ins_heap) ||
@@ -700,6 +702,28 @@ static void other_row_of(const comb_trace_event *ev, int64_t ts64, misc_row *m)
     snprintf(json + n, cap - n, "}");
 }
 
+/* Appends a row to the current chunk's heap or scheduler block (a full chunk
+ * goes to the writer first). The seq must be above the table's last one in
+ * this session, across chunks too. */
+static int append_row(comb_store *s, bool sched, const evb_row *r)
+{
+    bool *any = sched ? &s->sched_any : &s->heap_any;
+    int64_t *last = sched ? &s->sched_last : &s->heap_last;
+    if (*any && r->v[1] <= *last) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s event seq %lld is not after the previous one (%lld) of this session",
+                 sched ? "scheduler" : "heap", (long long)r->v[1], (long long)*last);
+        return fail_msg(s, msg);
+    }
+    if ((sched ? s->cur->sched.rows : s->cur->heap.rows) == EVB_MAX_ROWS && submit(s, false))
+        return -1;
+    if (evb_append(sched ? &s->cur->sched : &s->cur->heap, r) != 0) /* room made, seq checked: columns */
+        return fail_msg(s, "an event row without its required columns");
+    *any = true;
+    *last = r->v[1];
+    return 0;
+}
+
 int comb_store_event(comb_store *s, const comb_trace_event *ev, int64_t ts64)
 {
     store_chunk *ch = writable(s);
@@ -711,19 +735,13 @@ int comb_store_event(comb_store *s, const comb_trace_event *ev, int64_t ts64)
     evb_row row;
     comb_heap_raw h;
     if (heap && heap_row_of(ev, ts64, &h)) {
-        if (ch->heap.rows == EVB_MAX_ROWS && submit(s, false))
-            return -1;
         h.seq = s->seq_event++;
         heap_evb_row(&h, &row);
-        evb_append(&s->cur->heap, &row); /* room checked, seq increasing, columns present */
-        return 0;
+        return append_row(s, false, &row);
     }
     if (sched && sched_row_of(ev, ts64, s->seq_event, &row)) {
-        if (ch->sched.rows == EVB_MAX_ROWS && submit(s, false))
-            return -1;
         s->seq_event++;
-        evb_append(&s->cur->sched, &row);
-        return 0;
+        return append_row(s, true, &row);
     }
     /* everything else, and typed events whose shape the typed tables cannot hold */
     if (ch->nmisc == CHUNK_MISC && submit(s, false))
@@ -737,25 +755,13 @@ int comb_store_event(comb_store *s, const comb_trace_event *ev, int64_t ts64)
 
 int comb_store_heap_event(comb_store *s, const comb_heap_raw *r)
 {
-    store_chunk *ch = writable(s);
-    if (!ch)
+    if (!writable(s))
         return -1;
     if (r->kind >= COMB_HEAP_KIND_COUNT)
         return fail_msg(s, "heap event of an unknown kind");
-    if (s->heap_given && r->seq <= s->last_heap_seq) {
-        char msg[120];
-        snprintf(msg, sizeof msg, "heap event seq %lld is not after the previous one (%lld)", (long long)r->seq,
-                 (long long)s->last_heap_seq);
-        return fail_msg(s, msg);
-    }
-    if (ch->heap.rows == EVB_MAX_ROWS && submit(s, false))
-        return -1;
     evb_row row;
     heap_evb_row(r, &row);
-    evb_append(&s->cur->heap, &row);
-    s->heap_given = true;
-    s->last_heap_seq = r->seq;
-    return 0;
+    return append_row(s, false, &row);
 }
 
 const char *comb_sched_kind_name(unsigned type)

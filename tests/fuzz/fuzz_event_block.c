@@ -98,8 +98,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         evb_row r;
         memset(&r, 0, sizeof r);
         const uint8_t ctl = (uint8_t)take(&p, end, 1);
-        /* sometimes backwards, and wrapping at the top */
-        seq = (int64_t)((uint64_t)seq + ((ctl & 0x80) ? -(uint64_t)(ctl & 3) : (uint64_t)(ctl & 7) * 1000 + 1));
+        /* small steps, sometimes backwards, sometimes any 64-bit step (above INT64_MAX, wrapping) */
+        const uint64_t step = (ctl & 0x40) ? take(&p, end, 8)
+                              : (ctl & 0x80) ? -(uint64_t)(ctl & 3)
+                                             : (uint64_t)(ctl & 7) * 1000 + 1;
+        seq = (int64_t)((uint64_t)seq + step);
         r.v[1] = seq;
         r.present = 2;
         const uint16_t has = (uint16_t)take(&p, end, 2);

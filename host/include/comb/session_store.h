@@ -83,7 +83,9 @@ int comb_store_log_line(comb_store *s, unsigned port, int64_t host_ns, int64_t i
  * when the event has none. */
 int comb_store_event(comb_store *s, const comb_trace_event *ev, int64_t ts64);
 
-/* One heap_event row given as is (imports: r->seq is its key, 0, 1, ...). */
+/* One heap_event row given as is (imports: r->seq is its key, 0, 1, ...). The
+ * seqs of a session's heap rows must increase, also across this call and
+ * comb_store_event: a row that is not after the previous one fails the store. */
 int comb_store_heap_event(comb_store *s, const comb_heap_raw *r);
 
 /* sched_event.kind of a scheduler event type ("wakeup", "enter", "exit",

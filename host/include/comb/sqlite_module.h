@@ -22,7 +22,9 @@
  * refused (the tables are append-only; delete a session's blocks instead), and
  * rows are buffered per connection and written as blocks of up to 4,096 rows
  * when a statement savepoint begins, the transaction commits, the table is read
- * or the buffer is full; a rollback discards them as it would table rows.
+ * or the buffer is full; a rollback discards them as it would table rows. So a
+ * `DELETE FROM heap_block` in the same transaction does not see rows still in
+ * the buffer (docs/schema.md).
  */
 #ifndef COMB_SQLITE_MODULE_H
 #define COMB_SQLITE_MODULE_H

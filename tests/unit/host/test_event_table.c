@@ -18,6 +18,7 @@
 #include "comb/session_store.h"
 #include "comb/sqlite_module.h"
 #include "event_block.h"
+#include "schema_downgrade.h"
 #include "test_tmp.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -71,11 +72,14 @@ static void test_codec_round_trip(const evb_shape *sh)
     for (int round = 0; round < 20; round++) {
         evb_writer_reset(&w, sh, buf);
         int64_t seq = round == 0 ? INT64_MIN : any_value() / 4;
-        unsigned n = round == 1 ? EVB_MAX_ROWS : (unsigned)(next() % 300);
+        unsigned n = round == 1 ? EVB_MAX_ROWS : round == 2 ? 3 : (unsigned)(next() % 300);
         for (unsigned i = 0; i < n; i++) {
+            if (round == 2) /* steps above INT64_MAX */
+                seq = i == 0 ? INT64_MIN + 1 : i == 1 ? INT64_MAX - 1 : INT64_MAX;
             random_row(sh, seq, &rows[i]);
             CHECK(evb_append(&w, &rows[i]) == 0);
-            seq += 1 + (int64_t)(next() % (i % 7 == 0 ? 1000000 : 3));
+            if (round != 2)
+                seq += 1 + (int64_t)(next() % (i % 7 == 0 ? 1000000 : 3));
         }
         CHECK(w.len <= evb_buffer_size());
         if (n == EVB_MAX_ROWS) {
@@ -416,6 +420,117 @@ static void test_sql_transactions(void)
     test_remove_db(path);
 }
 
+/* Review findings of session 11, each once wrong. */
+static void test_sql_edges(void)
+{
+    char path[300];
+    sqlite3 *db = fresh_db("edges.db", path, sizeof path);
+    /* equal seqs in different sessions: an OR plan de-duplicates by rowid, which must be unique */
+    CHECK(exec(db, "INSERT INTO heap_event(session, seq, offset, kind) VALUES (1, 5, 0, 'alloc'), (1, 6, 0, 'free');"
+                   "INSERT INTO heap_event(session, seq, offset, kind) VALUES (2, 5, 0, 'alloc'), (2, 6, 0, 'free')") ==
+          SQLITE_OK);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event WHERE (session = 1 AND seq = 5) OR (session = 2 AND seq = 5)"),
+                 2);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event WHERE (session = 1 AND seq <= 6) OR (session = 2 AND seq <= 6)"),
+                 4);
+    CHECK_EQ_U64(q_int(db, "SELECT count(DISTINCT rowid) FROM heap_event"), 4);
+    /* a seq step above INT64_MAX stays readable */
+    CHECK(exec(db, "INSERT INTO heap_event(session, seq, offset, kind) VALUES (3, -10, 0, 'alloc'),"
+                   " (3, 9223372036854775807, 0, 'free')") == SQLITE_OK);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_event WHERE session = 3"), 2);
+    CHECK_EQ_U64(q_int(db, "SELECT max(seq) FROM heap_event WHERE session = 3"), INT64_MAX);
+    /* float bounds near the int64 limits */
+    CHECK(exec(db, "INSERT INTO sched_event VALUES (3, -9220000000000000000, 0, 'enter', 1, 1, NULL, NULL, 0),"
+                   " (3, 9220000000000000000, 0, 'exit', 2, 1, NULL, NULL, 0)") == SQLITE_OK);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sched_event WHERE session = 3 AND seq >= 9.21e18"), 1);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sched_event WHERE session = 3 AND seq <= -9.21e18"), 1);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sched_event WHERE session = 3 AND seq > 9.3e18"), 0);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sched_event WHERE session = 3 AND seq < 9.3e18"), 2);
+    /* a session's blocks deleted (after a read wrote the buffer): the seq check follows the table */
+    CHECK(exec(db, "BEGIN; INSERT INTO heap_event(session, seq, offset, kind) VALUES (2, 100, 0, 'alloc');"
+                   "SELECT count(*) FROM heap_event; DELETE FROM heap_block WHERE session = 2;"
+                   "INSERT INTO heap_event(session, seq, offset, kind) VALUES (2, 1, 0, 'alloc'); COMMIT") ==
+          SQLITE_OK);
+    CHECK_EQ_U64(q_int(db, "SELECT group_concat(seq) FROM heap_event WHERE session = 2"), 1);
+    /* with an untrusted schema a view over the tables still reads them (trace_event does not: SQLite
+     * 3.40's json_object is not innocuous) */
+    CHECK(exec(db, "CREATE VIEW heap3 AS SELECT * FROM heap_event WHERE session = 3") == SQLITE_OK);
+    CHECK(exec(db, "PRAGMA trusted_schema = OFF") == SQLITE_OK);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap3"), 2);
+    sqlite3_close(db);
+    test_remove_db(path);
+}
+
+/* The store refuses rows that would make a session's blocks overlap, within a chunk and across chunks. */
+static void test_store_seq_order(void)
+{
+    char path[300], err[512];
+    test_tmp_path(path, sizeof path, "order.db");
+    for (int across = 0; across < 2; across++) {
+        comb_store *s = NULL;
+        CHECK(comb_store_open(path, &s, err, sizeof err) == 0);
+        int64_t id;
+        CHECK(comb_store_session_begin(s, "drone:x", "{}", &id) == 0);
+        const int n = across ? EVB_MAX_ROWS + 10 : 3;
+        for (int i = 0; i < n; i++) {
+            const comb_heap_raw r = {.seq = 10 + i, .offset = (uint64_t)i, .kind = COMB_HEAP_ALLOC, .size = 8,
+                                     .has = COMB_HR_SIZE};
+            CHECK(comb_store_heap_event(s, &r) == 0);
+        }
+        const comb_heap_raw back = {.seq = 10 + n - 2, .kind = COMB_HEAP_FREE};
+        CHECK(comb_store_heap_event(s, &back) == -1);
+        CHECK(strstr(comb_store_errmsg(s), "not after the previous one") != NULL);
+        comb_store_close(s);
+    }
+    test_remove_db(path);
+}
+
+/* Migration 4 -> 5 of a file with many blocks' worth of rows in two sessions: every row identical. */
+static void test_migration_many_rows(void)
+{
+    char path[300];
+    sqlite3 *db = fresh_db("migrate.db", path, sizeof path);
+    CHECK(exec(db, "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 8999)"
+                   " INSERT INTO heap_event SELECT 1 + (i >= 6000), i, i * 13, CASE i % 3 WHEN 0 THEN 'alloc'"
+                   " WHEN 1 THEN 'free' ELSE 'realloc' END, i * 99, 536870912 + (i * 7919) % 65536,"
+                   " CASE i % 3 WHEN 2 THEN 536870912 + i END, CASE i % 3 WHEN 1 THEN NULL ELSE i % 300 END, NULL,"
+                   " CASE WHEN i % 5 = 0 THEN 134218000 + i % 17 END, i % 2 FROM n;"
+                   "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 4999)"
+                   " INSERT INTO sched_event SELECT 2, 10000 + i, i, CASE i % 4 WHEN 0 THEN 'wakeup' WHEN 1 THEN"
+                   " 'enter' WHEN 2 THEN 'fiber_resumed' ELSE 'exit' END, i * 5, i % 8, CASE i % 4 WHEN 0 THEN 255"
+                   " END, CASE i % 4 WHEN 2 THEN 536871000 + i % 5 END, 0 FROM n") == SQLITE_OK);
+    static const char *const digest =
+        "SELECT (SELECT count(*) || ':' || sum(seq * 3 + offset + coalesce(ts, 7) + coalesce(ptr, 11) +"
+        " coalesce(old_ptr, 13) + coalesce(size, 17) + coalesce(caller, 19) + depth + length(kind) * session)"
+        " FROM heap_event) || '/' || (SELECT count(*) || ':' || sum(seq * 5 + offset + ts + thr +"
+        " coalesce(from_thr, 3) + coalesce(fiber, 5) + length(kind)) FROM sched_event) || '/' ||"
+        " (SELECT count(*) FROM trace_event)";
+    sqlite3_stmt *st;
+    char before[200] = "", after[200] = "";
+    CHECK(sqlite3_prepare_v2(db, digest, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW);
+    snprintf(before, sizeof before, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK(schema_downgrade(path, 4) == 0);
+    comb_store *s = NULL;
+    char err[512];
+    CHECK(comb_store_open(path, &s, err, sizeof err) == 0); /* migrates */
+    comb_store_close(s);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(comb_sqlite_register(db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, digest, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW);
+    snprintf(after, sizeof after, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    CHECK(strlen(before) > 10 && strcmp(before, after) == 0);
+    if (strcmp(before, after) != 0)
+        fprintf(stderr, "migration changed the rows: %s -> %s\n", before, after);
+    CHECK_EQ_U64(q_int(db, "PRAGMA user_version"), COMB_SCHEMA_VERSION);
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM heap_block"), 3);  /* 6000 + 3000 rows: 4096 + 1904 + 3000 */
+    CHECK_EQ_U64(q_int(db, "SELECT count(*) FROM sched_block"), 2); /* 4096 + 904 */
+    sqlite3_close(db);
+    test_remove_db(path);
+}
+
 static void test_corrupt_block(void)
 {
     char path[300];
@@ -471,6 +586,9 @@ int main(void)
     test_kind_names();
     test_sql_inserts_and_reads();
     test_sql_transactions();
+    test_sql_edges();
+    test_store_seq_order();
+    test_migration_many_rows();
     test_corrupt_block();
     test_loadable_extension();
     return check_finish("test_event_table");
