@@ -19,7 +19,7 @@ FUZZ = ROOT / "tests" / "fuzz"
 
 
 def targets():
-    names = ["itm_decoder", "output_selector", "tpiu"]
+    names = ["itm_decoder", "output_selector", "tpiu", "event_block"]
     names += [t for t in ("drone_toml", "drone_heaptrace")
               if (ROOT / "analysis" / "include" / "comb" / f"{t}.h").exists() and (FUZZ / f"fuzz_{t}.c").exists()]
     params = []
