@@ -369,21 +369,6 @@ static void json_when(comb_strbuf *out, const comb_report_context *c, size_t op)
     comb_sb_puts(out, "}");
 }
 
-static void json_str(comb_strbuf *out, const char *s)
-{
-    comb_sb_puts(out, "\"");
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            comb_sb_printf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            comb_sb_printf(out, "\\u%04x", ch);
-        else
-            comb_sb_append(out, (const char *)&ch, 1);
-    }
-    comb_sb_puts(out, "\"");
-}
-
 static void json_caller(comb_strbuf *out, const comb_report_context *c, uint32_t addr)
 {
     char who[256];
@@ -394,7 +379,7 @@ static void json_caller(comb_strbuf *out, const comb_report_context *c, uint32_t
     comb_sb_printf(out, "{\"addr\":%" PRIu32, addr);
     if (c->symbolize && c->symbolize(c->symbolize_ctx, addr, who, sizeof who)) {
         comb_sb_puts(out, ",\"symbol\":");
-        json_str(out, who);
+        comb_sb_json_str(out, who);
     }
     comb_sb_puts(out, "}");
 }

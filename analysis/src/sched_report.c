@@ -72,25 +72,6 @@ static double share(uint64_t self, const comb_sched_result *r)
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
-static void json_str(comb_strbuf *out, const char *s)
-{
-    if (!s) {
-        comb_sb_puts(out, "null");
-        return;
-    }
-    comb_sb_puts(out, "\"");
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            comb_sb_printf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            comb_sb_printf(out, "\\u%04x", ch);
-        else
-            comb_sb_append(out, (const char *)&ch, 1);
-    }
-    comb_sb_puts(out, "\"");
-}
-
 /* {"min":..,"p50":..,"p90":..,"p99":..,"max":..} in one unit */
 static void json_five(comb_strbuf *out, const comb_sched_stats *s, uint64_t num, uint64_t den)
 {
@@ -156,7 +137,7 @@ void comb_sched_report_json(const comb_sched_result *r, const comb_sched_report_
         const comb_sched_thread *t = &r->threads[i];
         const char *name = c->thread_name ? c->thread_name(c->names_ctx, t->thr, buf, sizeof buf) : NULL;
         comb_sb_printf(out, "%s{\"thr\":%u,\"name\":", i ? "," : "", (unsigned)t->thr);
-        json_str(out, name);
+        comb_sb_json_str(out, name);
         comb_sb_printf(out, ",\"runs\":%" PRIu64 ",\"wakeups\":%" PRIu64 ",\"coalesced\":%" PRIu64 ",\"latency\":",
                        t->runs, t->wakeups, t->coalesced);
         json_stats(out, &t->latency, c);
@@ -173,7 +154,7 @@ void comb_sched_report_json(const comb_sched_result *r, const comb_sched_report_
         const comb_sched_fiber *f = &r->fibers[i];
         const char *name = c->fiber_name ? c->fiber_name(c->names_ctx, f->fiber, buf, sizeof buf) : NULL;
         comb_sb_printf(out, "%s{\"thr\":%u,\"fiber\":%" PRIu32 ",\"name\":", i ? "," : "", (unsigned)f->thr, f->fiber);
-        json_str(out, name);
+        comb_sb_json_str(out, name);
         comb_sb_printf(out,
                        ",\"added\":%" PRIu64 ",\"resumes\":%" PRIu64 ",\"yields\":%" PRIu64 ",\"completions\":%" PRIu64
                        ",\"run_time\":",

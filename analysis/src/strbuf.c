@@ -58,6 +58,25 @@ void comb_sb_printf(comb_strbuf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+void comb_sb_json_str(comb_strbuf *b, const char *s)
+{
+    if (!s) {
+        comb_sb_puts(b, "null");
+        return;
+    }
+    comb_sb_puts(b, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            comb_sb_printf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            comb_sb_printf(b, "\\u%04x", ch);
+        else
+            comb_sb_append(b, (const char *)&ch, 1);
+    }
+    comb_sb_puts(b, "\"");
+}
+
 const char *comb_sb_str(const comb_strbuf *b)
 {
     return b->data ? b->data : "";

@@ -19,6 +19,9 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void comb_sb_printf(comb_strbuf *b, const char *fmt, ...);
 void comb_sb_vprintf(comb_strbuf *b, const char *fmt, va_list ap);
+/* s as a JSON string literal (quotes, backslashes and control characters
+ * escaped; other bytes as they are); NULL as null. */
+void comb_sb_json_str(comb_strbuf *b, const char *s);
 /* The text ("" when empty); stays owned by the buffer. */
 const char *comb_sb_str(const comb_strbuf *b);
 void comb_sb_free(comb_strbuf *b);
