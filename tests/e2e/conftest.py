@@ -171,18 +171,39 @@ def qemu_socket(qemu, tmp_path):
         q.kill()
 
 
-def wait_for_fd(pid: int, path: str, timeout=10) -> bool:
-    """True once process `pid` holds `path` open (read from /proc, no guessed sleeps)."""
+def holds_open(pid: int, path: str) -> bool:
+    """True if process `pid` has `path` open now (read from /proc)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
+                return True
+        except OSError:  # closed while we looked
+            pass
+    return False
+
+
+def wait_for(pred, timeout, what):
+    """Polls pred() until it is true; fails the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                try:
-                    if os.readlink(f"/proc/{pid}/fd/{fd}") == path:
-                        return True
-                except OSError:
-                    pass
-        except OSError:
+        if pred():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def wait_for_fd(pid: int, path: str, timeout=10) -> bool:
+    """True once process `pid` holds `path` open (no guessed sleeps); False when it
+    has exited or the timeout passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if holds_open(pid, path):
+            return True
+        if not os.path.isdir(f"/proc/{pid}"):
             return False
         time.sleep(0.02)
     return False

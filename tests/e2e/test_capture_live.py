@@ -17,7 +17,7 @@ import pytest
 
 import itm_stream
 from combdb import connect_db
-from conftest import SHARED
+from conftest import SHARED, holds_open, wait_for
 
 CSFORMAT = "opencsd-itm/itm_only_csformat/itm_testdata_ID_0x14.bin"
 RAW = "opencsd-itm/itm_only_raw/itm_testdata.bin"
@@ -25,22 +25,6 @@ RAW = "opencsd-itm/itm_only_raw/itm_testdata.bin"
 
 def corpus(name):
     return SHARED / "corpora" / name
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def holds_open(pid, path):
-    try:
-        return any(os.readlink(f"/proc/{pid}/fd/{fd}") == path for fd in os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return False
 
 
 def stderr_lines(res):

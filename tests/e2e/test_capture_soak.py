@@ -16,6 +16,7 @@ import tty
 import pytest
 
 import itm_stream
+from conftest import holds_open, wait_for
 
 RATE = 1_200_000  # bytes per second: 12 Mbaud at 10 bit times per byte
 SECONDS = int(os.environ.get("COMB_SOAK_SECONDS", "60"))
@@ -39,22 +40,6 @@ def paced_send(write, data):
             time.sleep(delay)
         sent += write(view[sent:sent + CHUNK])
     return time.monotonic() - start
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def holds_open(pid, path):
-    try:
-        return any(os.readlink(f"/proc/{pid}/fd/{fd}") == path for fd in os.listdir(f"/proc/{pid}/fd"))
-    except OSError:
-        return False
 
 
 def check_lossless(db, exp, stream_len, end_reason, label, elapsed):
