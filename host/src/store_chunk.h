@@ -17,9 +17,7 @@
 
 #include <sqlite3.h>
 
-#include "comb/heap_trace.h"
 #include "comb/session_store.h"
-#include "comb/trace_protocol.h"
 #include "event_block.h"
 
 #define CHUNK_LINES 1024          /* log lines per chunk */
